@@ -1,0 +1,52 @@
+"""GET /orders/{order_id}: the order's read model and ledger; GET /health."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orderflow.adapters.stores import store_from_url
+from orderflow.config import Settings
+from orderflow.http_errors import json_error, register_error_handlers
+
+SETTINGS = Settings.from_env()
+logger = Logger(service="orderflow-order-status")
+app = APIGatewayHttpResolver()
+register_error_handlers(app)
+store = store_from_url(SETTINGS.store_url)
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the function runs and reaches its store."""
+    store.get_order("health-check")
+    return {"status": "ok"}
+
+
+@app.get("/orders/<order_id>")
+def get_order(order_id: str) -> Response[dict[str, Any]]:
+    """The order's status, history and effects."""
+    record = store.get_order(order_id)
+    if record is None:
+        return json_error(HTTPStatus.NOT_FOUND, "not_found", f"no order {order_id}")
+    body = record.as_dict()
+    body["effects"] = [asdict(e) for e in store.list_effects(order_id)]
+    body["approvals"] = [
+        {k: v for k, v in asdict(a).items() if k != "callback_id"}  # a secret
+        for a in store.list_approvals(order_id=order_id)
+    ]
+    return Response(
+        status_code=HTTPStatus.OK, content_type="application/json", body=body
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point."""
+    return app.resolve(event, context)

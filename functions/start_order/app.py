@@ -1,0 +1,65 @@
+"""POST /orders: validate the body, record the order, start its execution (202).
+
+A malformed body is refused with 400 naming each failing field, before anything
+is recorded or started.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orderflow import intake
+from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
+from orderflow.adapters.stores import store_from_url
+from orderflow.config import Settings
+from orderflow.http_errors import register_error_handlers
+
+SETTINGS = Settings.from_env()
+logger = Logger(service="orderflow-start-order")
+app = APIGatewayHttpResolver()
+register_error_handlers(app)
+store = store_from_url(SETTINGS.store_url)
+starter = LambdaWorkflowStarter(SETTINGS.workflow_function)
+
+
+@app.post("/orders")
+def start_order() -> Response[dict[str, Any]]:
+    """Accept an order and start its durable execution."""
+    order = intake.read_order(
+        app.current_event.decoded_body, max_bytes=SETTINGS.max_body_bytes
+    )
+    logger.append_keys(order_id=order.order_id)
+    accepted = intake.submit(
+        order, store=store, starter=starter, at=datetime.now(UTC).isoformat()
+    )
+    logger.info("order accepted", extra={"duplicate": accepted.duplicate})
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type="application/json",
+        body={
+            "order_id": accepted.order_id,
+            "status": accepted.status.value,
+            "status_url": f"{_base_url()}/orders/{accepted.order_id}",
+            "duplicate": accepted.duplicate,
+        },
+    )
+
+
+def _base_url() -> str:
+    """The configured public URL, else the API's own domain from the request."""
+    if SETTINGS.public_url:
+        return SETTINGS.public_url
+    return f"https://{app.current_event.request_context.domain_name}"
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point."""
+    return app.resolve(event, context)

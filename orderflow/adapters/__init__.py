@@ -1,0 +1,1 @@
+"""Adapters behind the ports: AWS ones and local ones."""

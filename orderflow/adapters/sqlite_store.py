@@ -1,0 +1,286 @@
+"""The store on SQLite: the local stack's database, one file under .local/.
+
+One connection per call keeps it safe across the local stack's threads; WAL mode
+lets readers run beside the writer. Conditional writes are INSERT OR IGNORE and
+UPDATE ... WHERE status = 'PENDING', checked through ``rowcount``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from orderflow.domain.records import (
+    ApprovalRequest,
+    Effect,
+    OrderRecord,
+    OutboxMessage,
+    StatusChange,
+)
+from orderflow.domain.status import OrderStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    body TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}',
+    history TEXT NOT NULL DEFAULT '[]',
+    execution_arn TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    callback_id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    comment TEXT,
+    seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS approvals_by_order ON approvals (order_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    message_id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seq INTEGER
+);
+CREATE TABLE IF NOT EXISTS effects (
+    idempotency_key TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    action TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    reference TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS effects_by_order ON effects (order_id);
+"""
+
+
+class SqliteStore:
+    """``orderflow.ports.Store`` on one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    # orders
+
+    def create_order(self, order_id: str, order: dict[str, Any], *, at: str) -> bool:
+        """Insert the order as RECEIVED; False (and no change) if it exists."""
+        history = [asdict(StatusChange(OrderStatus.RECEIVED, at))]
+        with self._db() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO orders (order_id, status, body, history,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    order_id,
+                    OrderStatus.RECEIVED,
+                    json.dumps(order),
+                    json.dumps(history),
+                    at,
+                    at,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def get_order(self, order_id: str) -> OrderRecord | None:
+        """The order's read model, or None."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT * FROM orders WHERE order_id = ?", (order_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return OrderRecord(
+            order_id=row["order_id"],
+            status=OrderStatus(row["status"]),
+            order=json.loads(row["body"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            execution_arn=row["execution_arn"],
+            detail=json.loads(row["detail"]),
+            history=tuple(
+                StatusChange(OrderStatus(h["status"]), h["at"], h["detail"])
+                for h in json.loads(row["history"])
+            ),
+        )
+
+    def set_status(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        at: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Move the order to ``status``; a repeat of the current status is a no-op."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT status, detail, history FROM orders WHERE order_id = ?",
+                (order_id,),
+            ).fetchone()
+            if row is None or row["status"] == status:
+                db.execute("COMMIT")
+                return
+            merged = {**json.loads(row["detail"]), **(detail or {})}
+            history = json.loads(row["history"])
+            history.append(asdict(StatusChange(status, at, detail or {})))
+            db.execute(
+                "UPDATE orders SET status = ?, detail = ?, history = ?, updated_at = ?"
+                " WHERE order_id = ?",
+                (status, json.dumps(merged), json.dumps(history), at, order_id),
+            )
+            db.execute("COMMIT")
+
+    def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
+        """Remember which durable execution runs the order."""
+        with self._db() as db:
+            db.execute(
+                "UPDATE orders SET execution_arn = ? WHERE order_id = ?",
+                (execution_arn, order_id),
+            )
+
+    # approvals
+
+    def put_approval(self, approval: ApprovalRequest) -> bool:
+        """Store a pending approval; False (and no change) if its id exists."""
+        row = asdict(approval)
+        with self._db() as db:
+            cur = db.execute(
+                f"INSERT OR IGNORE INTO approvals ({', '.join(row)}, seq) VALUES "  # noqa: S608
+                f"({', '.join('?' for _ in row)},"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM approvals))",
+                tuple(row.values()),
+            )
+            return cur.rowcount == 1
+
+    def get_approval(self, callback_id: str) -> ApprovalRequest | None:
+        """One approval by callback id."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT * FROM approvals WHERE callback_id = ?", (callback_id,)
+            ).fetchone()
+        return _approval(row) if row else None
+
+    def list_approvals(
+        self, *, order_id: str | None = None, status: str | None = None
+    ) -> list[ApprovalRequest]:
+        """Approvals, oldest first, filtered by order and/or status."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM approvals WHERE (?1 IS NULL OR order_id = ?1)"
+                " AND (?2 IS NULL OR status = ?2) ORDER BY seq",
+                (order_id, status),
+            ).fetchall()
+        return [_approval(r) for r in rows]
+
+    def decide_approval(
+        self,
+        callback_id: str,
+        *,
+        status: str,
+        decided_by: str,
+        at: str,
+        comment: str | None = None,
+    ) -> bool:
+        """PENDING -> ``status`` with a conditional write; False if not PENDING."""
+        with self._db() as db:
+            cur = db.execute(
+                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?,"
+                " comment = ? WHERE callback_id = ? AND status = 'PENDING'",
+                (status, decided_by, at, comment, callback_id),
+            )
+            return cur.rowcount == 1
+
+    # outbox
+
+    def add_outbox(self, message: OutboxMessage) -> bool:
+        """Queue a message; False (and no change) if its id exists."""
+        row = asdict(message)
+        with self._db() as db:
+            cur = db.execute(
+                f"INSERT OR IGNORE INTO outbox ({', '.join(row)}, seq) VALUES "  # noqa: S608
+                f"({', '.join('?' for _ in row)},"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))",
+                tuple(row.values()),
+            )
+            return cur.rowcount == 1
+
+    def list_outbox(self, *, order_id: str | None = None) -> list[OutboxMessage]:
+        """Messages, oldest first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT message_id, order_id, recipient, subject, body, created_at"
+                " FROM outbox WHERE (?1 IS NULL OR order_id = ?1) ORDER BY seq",
+                (order_id,),
+            ).fetchall()
+        return [OutboxMessage(**dict(r)) for r in rows]
+
+    # effects ledger
+
+    def record_effect(self, effect: Effect) -> tuple[Effect, bool]:
+        """Record ``effect`` unless its key exists; the stored one, and if new."""
+        row = asdict(effect)
+        with self._db() as db:
+            cur = db.execute(
+                f"INSERT OR IGNORE INTO effects ({', '.join(row)}, seq) VALUES "  # noqa: S608
+                f"({', '.join('?' for _ in row)},"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM effects))",
+                tuple(row.values()),
+            )
+            if cur.rowcount == 1:
+                return effect, True
+            stored = db.execute(
+                "SELECT * FROM effects WHERE idempotency_key = ?",
+                (effect.idempotency_key,),
+            ).fetchone()
+        return _effect(stored), False
+
+    def list_effects(self, order_id: str) -> list[Effect]:
+        """The order's effects in the order they happened."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM effects WHERE order_id = ? ORDER BY seq", (order_id,)
+            ).fetchall()
+        return [_effect(r) for r in rows]
+
+
+def _approval(row: sqlite3.Row) -> ApprovalRequest:
+    data = dict(row)
+    data.pop("seq")
+    return ApprovalRequest(**data)
+
+
+def _effect(row: sqlite3.Row) -> Effect:
+    data = dict(row)
+    data.pop("seq")
+    return Effect(**data)

@@ -1,0 +1,341 @@
+"""``orderflow``: start the local stack, submit orders, watch and decide them.
+
+Errors print one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from orderflow.adapters.stores import store_from_url
+from orderflow.ports import Store
+
+SAMPLES = ("order-low-risk.json", "order-high-risk.json", "order-invalid.json")
+
+
+class CliError(Exception):
+    """An error worth one line to the user."""
+
+
+def _home(args: argparse.Namespace) -> Path:
+    return Path(args.home or os.environ.get("ORDERFLOW_HOME", ".local")).resolve()
+
+
+def _store(args: argparse.Namespace) -> Store:
+    url = os.environ.get("ORDERFLOW_STORE") or f"sqlite:{_home(args) / 'orderflow.db'}"
+    if url.startswith("sqlite:") and not Path(url.removeprefix("sqlite:")).exists():
+        raise CliError(
+            f"no local data at {_home(args)}; start the stack with `orderflow up`"
+        )
+    return store_from_url(url)
+
+
+def _endpoints(args: argparse.Namespace) -> Any:
+    from orderflow.local.stack import Endpoints
+
+    endpoints = Endpoints.read(_home(args))
+    if endpoints is None:
+        raise CliError("the local stack is not running; start it with `orderflow up`")
+    return endpoints
+
+
+def _api_url(args: argparse.Namespace) -> str:
+    url: str = (
+        args.api or os.environ.get("ORDERFLOW_API_URL") or _endpoints(args).api_url
+    )
+    return url.rstrip("/")
+
+
+def post_order(api_url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST /orders; the status code and the JSON answer."""
+    request = urllib.request.Request(  # noqa: S310 - a URL the user configured
+        f"{api_url}/orders",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+    except urllib.error.URLError as e:
+        raise CliError(f"cannot reach {api_url}: {e.reason}") from e
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Submit an order file to the running stack."""
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    status, answer = post_order(_api_url(args), path.read_bytes())
+    if status >= 400:
+        raise CliError(f"refused ({status}): {answer.get('message', answer)}")
+    print(f"{answer['order_id']} {answer['status']}  {answer['status_url']}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Show one order's read model."""
+    store = _store(args)
+    record = store.get_order(args.order_id)
+    if record is None:
+        raise CliError(f"no order {args.order_id}")
+    effects = store.list_effects(args.order_id)
+    approvals = store.list_approvals(order_id=args.order_id)
+    if args.json:
+        data = record.as_dict()
+        data["effects"] = [asdict(e) for e in effects]
+        data["approvals"] = [
+            {k: v for k, v in asdict(a).items() if k != "callback_id"}
+            for a in approvals
+        ]
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"{record.order_id}  {record.status}  (updated {record.updated_at})")
+    for change in record.history:
+        detail = f"  {json.dumps(change.detail)}" if change.detail else ""
+        print(f"  {change.at}  {change.status}{detail}")
+    for effect in effects:
+        print(
+            f"  effect {effect.provider}.{effect.action}"
+            f"  amount={effect.amount_cents} qty={effect.quantity}"
+            f"  key={effect.idempotency_key}"
+        )
+    return 0
+
+
+def cmd_approvals(args: argparse.Namespace) -> int:
+    """List pending approvals."""
+    pending = _store(args).list_approvals(status="PENDING")
+    rows = [
+        {
+            "order_id": a.order_id,
+            "approver": a.approver,
+            "expires_at": a.expires_at,
+            "approve": f"orderflow approve {a.order_id}",
+            "reject": f"orderflow reject {a.order_id}",
+        }
+        for a in pending
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("no pending approvals")
+    for row in [] if args.json else rows:
+        print(f"{row['order_id']}  for {row['approver']}  until {row['expires_at']}")
+        print(f"    {row['approve']}   |   {row['reject']}")
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    """Approve or reject an order's pending approval through the Lambda API."""
+    import boto3
+
+    from orderflow.adapters.lambda_callbacks import (
+        CallbackAlreadyClosedError,
+        LambdaCallbacks,
+    )
+
+    store = _store(args)
+    pending = store.list_approvals(order_id=args.order_id, status="PENDING")
+    if not pending:
+        raise CliError(f"order {args.order_id} has no pending approval")
+    approval = pending[0]
+    approved = args.command == "approve"
+    at = datetime.now(UTC).isoformat()
+    who = args.approver or approval.approver
+    if not store.decide_approval(
+        approval.callback_id,
+        status="APPROVED" if approved else "REJECTED",
+        decided_by=who,
+        at=at,
+        comment=args.comment,
+    ):
+        raise CliError(f"order {args.order_id}: already decided")
+    client = boto3.client(
+        "lambda",
+        endpoint_url=_endpoints(args).lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the local stack checks none
+    )
+    decision = {
+        "approved": approved,
+        "approver": who,
+        "comment": args.comment,
+        "decided_at": at,
+    }
+    try:
+        LambdaCallbacks(client).succeed(approval.callback_id, decision)
+    except CallbackAlreadyClosedError as e:
+        raise CliError(f"order {args.order_id}: the approval has expired ({e})") from e
+    print(f"{args.order_id} {'approved' if approved else 'rejected'} by {who}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """How long the order's execution computed versus waited."""
+    from orderflow.local.report import execution_report
+
+    record = _store(args).get_order(args.order_id)
+    if record is None or not record.execution_arn:
+        raise CliError(f"no execution recorded for order {args.order_id}")
+    report = execution_report(_home(args), record.execution_arn)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"{args.order_id}: {report['invocations']} invocations, computed "
+        f"{report['compute_ms']:.0f} ms, waited {report['wait_ms']:.0f} ms "
+        f"of {report['wall_ms']:.0f} ms ({report['status']})"
+    )
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start the local stack, submit the samples, serve until interrupted."""
+    from orderflow.local.stack import LocalStack, StackConfig, StackError
+
+    config = StackConfig(home=_home(args), skip_time=args.skip_time)
+    if args.port is not None:
+        config.api_port = args.port
+    stack = LocalStack(config)
+    try:
+        endpoints = stack.start()
+    except StackError as e:
+        raise CliError(str(e)) from e
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("orderflow local stack")
+        print(
+            f"  API       {endpoints.api_url}"
+            "  (POST /orders, GET /orders/{id}, GET /health)"
+        )
+        print(
+            f"  Lambda    {endpoints.lambda_url}"
+            "  (AWS_ENDPOINT_URL_LAMBDA for boto3 and the AWS CLI)"
+        )
+        print(
+            f"  Emulator  {endpoints.emulator_url}"
+            "  (DURABLE_EXECUTIONS_EXTERNAL_EMULATOR_PORT for sam)"
+        )
+        print(f"  Data      {config.home}")
+        if not args.no_samples:
+            _submit_samples(endpoints.api_url, config.home)
+        print("Serving until Ctrl+C.", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def _submit_samples(api_url: str, home: Path) -> None:
+    from orderflow.local.stack import PROJECT_ROOT
+
+    store = store_from_url(f"sqlite:{home / 'orderflow.db'}")
+    print("Sample orders:")
+    for name in SAMPLES:
+        status, answer = post_order(
+            api_url, (PROJECT_ROOT / "events" / name).read_bytes()
+        )
+        if status >= 400:
+            print(f"  {name:<22} refused {status}: {answer.get('message')}")
+            continue
+        order_id = answer["order_id"]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            record = store.get_order(order_id)
+            if record and (
+                record.status.is_terminal or record.status == "AWAITING_APPROVAL"
+            ):
+                break
+            time.sleep(0.2)
+        current = store.get_order(order_id)
+        shown = current.status if current else answer["status"]
+        hint = (
+            f"decide: orderflow approve {order_id}"
+            if shown == "AWAITING_APPROVAL"
+            else f"see: orderflow status {order_id}"
+        )
+        print(f"  {name:<22} {order_id} -> {shown}   {hint}", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="orderflow", description=__doc__)
+    parser.add_argument(
+        "--home", help="local state directory (default .local, env ORDERFLOW_HOME)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the local stack with the sample orders")
+    up.add_argument(
+        "--port", type=int, help="HTTP API port (default 3000, env ORDERFLOW_PORT)"
+    )
+    up.add_argument(
+        "--no-samples", action="store_true", help="do not submit events/order-*.json"
+    )
+    up.add_argument(
+        "--skip-time", action="store_true", help="fast-forward durable waits"
+    )
+    up.set_defaults(func=cmd_up)
+
+    submit = commands.add_parser("submit", help="submit an order JSON file")
+    submit.add_argument("file")
+    submit.add_argument("--api", help="API base URL (default: the running local stack)")
+    submit.set_defaults(func=cmd_submit)
+
+    status = commands.add_parser(
+        "status", help="an order's status, history and effects"
+    )
+    status.add_argument("order_id")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    approvals = commands.add_parser("approvals", help="pending approvals")
+    approvals.add_argument("--json", action="store_true")
+    approvals.set_defaults(func=cmd_approvals)
+
+    for verb in ("approve", "reject"):
+        decide = commands.add_parser(verb, help=f"{verb} an order's pending approval")
+        decide.add_argument("order_id")
+        decide.add_argument(
+            "--as", dest="approver", help="who decides (default: the assigned approver)"
+        )
+        decide.add_argument("--comment")
+        decide.set_defaults(func=cmd_decide)
+
+    report = commands.add_parser("report", help="compute time versus waiting time")
+    report.add_argument("order_id")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``orderflow`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except CliError as e:
+        print(f"orderflow: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Every tunable in one place: a named setting, its default, its environment variable.
+
+Read once at import by the handlers (``SETTINGS``); tests build their own
+``Settings`` with explicit values instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from orderflow.domain.routing import RoutingPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as e:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from e
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The application's configuration."""
+
+    # Where the read model, approvals, outbox and ledger live:
+    # sqlite:///abs/path.db | sqlite:relative.db | dynamodb://TABLE
+    store_url: str = "sqlite:.local/orderflow.db"
+    # The orchestrator as start_order invokes it: name:alias, or the alias ARN.
+    workflow_function: str = "OrderWorkflowFunction:live"
+    # Base URL of the HTTP API, for status URLs and links in emails.
+    public_url: str = "http://127.0.0.1:3000"
+    # How long one approver has to decide before the request times out.
+    approval_timeout_seconds: int = 24 * 3600
+    # Who approves, in escalation order.
+    approvers: tuple[str, ...] = ("approver@example.com", "manager@example.com")
+    # Fault injection for the sandbox provider, e.g. "payment.capture=2x:transient".
+    faults: str = ""
+    # Largest POST /orders body accepted, in bytes.
+    max_body_bytes: int = 64 * 1024
+    routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+
+    def __post_init__(self) -> None:
+        if self.approval_timeout_seconds < 1:
+            raise ValueError(
+                "ORDERFLOW_APPROVAL_TIMEOUT_SECONDS must be at least 1, "
+                f"got {self.approval_timeout_seconds}"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from environment variables, each falling back to its default."""
+        env = os.environ if env is None else env
+        default = cls()
+        approvers = tuple(
+            a.strip()
+            for a in env.get("ORDERFLOW_APPROVERS", "").split(",")
+            if a.strip()
+        )
+        return cls(
+            store_url=env.get("ORDERFLOW_STORE", default.store_url),
+            workflow_function=env.get(
+                "ORDER_WORKFLOW_FUNCTION", default.workflow_function
+            ),
+            public_url=env.get("ORDERFLOW_PUBLIC_URL", default.public_url).rstrip("/"),
+            approval_timeout_seconds=_int(
+                env,
+                "ORDERFLOW_APPROVAL_TIMEOUT_SECONDS",
+                default.approval_timeout_seconds,
+            ),
+            approvers=approvers or default.approvers,
+            faults=env.get("ORDERFLOW_FAULTS", default.faults),
+            max_body_bytes=_int(
+                env, "ORDERFLOW_MAX_BODY_BYTES", default.max_body_bytes
+            ),
+            routing=RoutingPolicy(
+                one_approver_from=_int(env, "ORDERFLOW_ONE_APPROVER_FROM", 30),
+                two_approvers_from=_int(env, "ORDERFLOW_TWO_APPROVERS_FROM", 70),
+                reject_from=_int(env, "ORDERFLOW_REJECT_FROM", 90),
+            ),
+        )

@@ -1,0 +1,47 @@
+"""The domain's exceptions, one small hierarchy per area."""
+
+from __future__ import annotations
+
+
+class OrderflowError(Exception):
+    """Base class of every error orderflow raises on purpose."""
+
+
+class InvalidOrderError(OrderflowError):
+    """The order does not satisfy the schema; ``fields`` names each problem."""
+
+    def __init__(self, fields: list[FieldProblem]) -> None:
+        self.fields = fields
+        super().__init__(
+            "; ".join(f"{p.field}: {p.message}" for p in fields) or "invalid order"
+        )
+
+
+class FieldProblem:
+    """One failing field of an order, as a dotted path and a message."""
+
+    __slots__ = ("field", "message")
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON form, as returned in a 400 body."""
+        return {"field": self.field, "message": self.message}
+
+
+class ProviderError(OrderflowError):
+    """A fulfilment provider refused or failed a call."""
+
+
+class TransientProviderError(ProviderError):
+    """Worth retrying: a time-out, throttling or a 5xx from the provider."""
+
+
+class TerminalProviderError(ProviderError):
+    """Not worth retrying: card declined, out of stock, undeliverable."""
+
+
+class OrderConflictError(OrderflowError):
+    """The order id is already taken by a different order body."""

@@ -1,0 +1,151 @@
+"""The order: pydantic v2 models at the edge, validated once, passed as models.
+
+Money is ``Decimal`` with at most two places in the models and integer cents in
+the ledger. ``parse_order`` turns any JSON-ish input into an ``Order`` or an
+``InvalidOrderError`` whose fields name every problem by dotted path.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from orderflow.domain.errors import FieldProblem, InvalidOrderError
+
+# Execution names allow letters, digits, '-' and '_', up to 64 characters;
+# the order id becomes the execution name, so it obeys the same rule.
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+MAX_LINE_ITEMS = 100
+MAX_QUANTITY = 1_000
+MAX_UNIT_PRICE = Decimal("100000")
+
+
+class Currency(StrEnum):
+    """Currencies the shop settles in (ISO 4217)."""
+
+    USD = "USD"
+    EUR = "EUR"
+    GBP = "GBP"
+    CAD = "CAD"
+    AUD = "AUD"
+
+
+class ShippingSpeed(StrEnum):
+    """How fast the customer asked for delivery."""
+
+    STANDARD = "standard"
+    EXPEDITED = "expedited"
+    OVERNIGHT = "overnight"
+
+
+class PaymentMethod(StrEnum):
+    """How the customer pays."""
+
+    CARD = "card"
+    PAYPAL = "paypal"
+    BANK_TRANSFER = "bank_transfer"
+    GIFT_CARD = "gift_card"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Country = Annotated[
+    str, Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")
+]
+
+
+class Customer(_Strict):
+    """Who placed the order."""
+
+    customer_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    account_age_days: Annotated[int, Field(ge=0, le=36_500, strict=True)]
+
+
+class LineItem(_Strict):
+    """One SKU, how many, at what unit price."""
+
+    sku: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
+    unit_price: Annotated[
+        Decimal, Field(gt=0, le=MAX_UNIT_PRICE, max_digits=9, decimal_places=2)
+    ]
+
+    @property
+    def amount_cents(self) -> int:
+        """Line total in integer cents."""
+        return int(self.unit_price * 100) * self.quantity
+
+
+class Address(_Strict):
+    """Where the parcel goes."""
+
+    name: Text
+    line1: Text
+    city: Text
+    postal_code: Annotated[str, Field(min_length=1, max_length=16)]
+    country: Country
+
+
+class Order(_Strict):
+    """An order as accepted at the front door."""
+
+    order_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
+    customer: Customer
+    items: Annotated[list[LineItem], Field(min_length=1, max_length=MAX_LINE_ITEMS)]
+    currency: Currency
+    shipping_address: Address
+    shipping_speed: ShippingSpeed
+    billing_country: Country
+    payment_method: PaymentMethod
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_sku(cls, items: list[LineItem]) -> list[LineItem]:
+        skus = [item.sku for item in items]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each sku may appear on one line only")
+        return items
+
+    @property
+    def total_cents(self) -> int:
+        """What the customer owes, in integer cents."""
+        return sum(item.amount_cents for item in self.items)
+
+    @property
+    def total(self) -> Decimal:
+        """What the customer owes, as a Decimal in the order's currency."""
+        return Decimal(self.total_cents) / 100
+
+
+def parse_order(data: Any) -> Order:
+    """Validate ``data`` (a dict from JSON) into an ``Order``.
+
+    Raises:
+        InvalidOrderError: naming every failing field by dotted path.
+    """
+    if not isinstance(data, dict):
+        raise InvalidOrderError([FieldProblem("body", "must be a JSON object")])
+    try:
+        return Order.model_validate(data)
+    except ValidationError as e:
+        raise InvalidOrderError(_problems(e)) from e
+
+
+def _problems(error: ValidationError) -> list[FieldProblem]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        path = ".".join(str(part) for part in detail["loc"]) or "body"
+        message = detail["msg"]
+        if detail["type"] == "enum":
+            expected = detail.get("ctx", {}).get("expected", "")
+            message = f"must be one of {expected}"
+        problems.append(FieldProblem(path, message))
+    return problems

@@ -1,0 +1,82 @@
+"""What the store keeps: plain frozen records, JSON-friendly, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from orderflow.domain.status import OrderStatus
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of an order's status history."""
+
+    status: OrderStatus
+    at: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """The read model of one order, answered by GET /orders/{id}."""
+
+    order_id: str
+    status: OrderStatus
+    order: dict[str, Any]
+    created_at: str
+    updated_at: str
+    execution_arn: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    history: tuple[StatusChange, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        data = asdict(self)
+        data["history"] = [asdict(h) for h in self.history]
+        return data
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A pending (or decided) human approval, keyed by its callback id.
+
+    The callback id is a secret: whoever holds it can complete the callback.
+    It is stored for the approval function only and is never logged or shown.
+    """
+
+    callback_id: str
+    order_id: str
+    approver: str
+    created_at: str
+    expires_at: str
+    status: str = "PENDING"  # PENDING | APPROVED | REJECTED | EXPIRED
+    decided_by: str | None = None
+    decided_at: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message to send (an approval request email, an alert)."""
+
+    message_id: str
+    order_id: str
+    recipient: str
+    subject: str
+    body: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One effect a provider applied, deduplicated on its idempotency key."""
+
+    idempotency_key: str
+    order_id: str
+    provider: str
+    action: str
+    amount_cents: int = 0
+    quantity: int = 0
+    reference: str = ""
+    created_at: str = ""

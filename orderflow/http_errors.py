@@ -1,0 +1,53 @@
+"""Map domain errors to HTTP answers, in one place for every HTTP handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from orderflow.domain.errors import InvalidOrderError, OrderConflictError
+from orderflow.intake import PayloadTooLargeError
+
+
+def json_error(
+    status: HTTPStatus, error: str, message: str, **extra: object
+) -> Response[dict[str, object]]:
+    """A JSON error body: {"error", "message", ...}."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": error, "message": message, **extra},
+    )
+
+
+ERRORS: tuple[tuple[type[Exception], HTTPStatus, str], ...] = (
+    (InvalidOrderError, HTTPStatus.BAD_REQUEST, "invalid_order"),
+    (PayloadTooLargeError, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large"),
+    (OrderConflictError, HTTPStatus.CONFLICT, "order_conflict"),
+)
+
+
+def _answer(
+    status: HTTPStatus, code: str
+) -> Callable[[Exception], Response[dict[str, object]]]:
+    def handle(e: Exception) -> Response[dict[str, object]]:
+        if isinstance(e, InvalidOrderError):
+            fields = [p.as_dict() for p in e.fields]
+            return json_error(status, code, str(e), fields=fields)
+        return json_error(status, code, str(e))
+
+    return handle
+
+
+def _no_route(_: NotFoundError) -> Response[dict[str, object]]:
+    return json_error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    """Install the shared exception handlers on ``app``."""
+    for exception, status, code in ERRORS:
+        app.exception_handler(exception)(_answer(status, code))
+    app.not_found(_no_route)

@@ -1,0 +1,366 @@
+"""A local Lambda endpoint: the template's handlers in-process, behind the Lambda API.
+
+It is what ``AWS_ENDPOINT_URL_LAMBDA`` points at, for the handlers and for you:
+
+- ``Invoke`` with the emulator's marker header runs one handler invocation;
+- ``Invoke`` of a durable function by anyone else starts an execution, with AWS's
+  rule for ``DurableExecutionName``: same name and payload returns the existing
+  execution, same name and another payload is a 409
+  ``DurableExecutionAlreadyStartedException`` (the emulator alone would start a
+  second execution);
+- ``Invoke`` of a plain function runs it and returns its output;
+- every other Lambda API call (checkpoints, state, callbacks, history) is passed
+  through to AWS's durable-execution emulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import logging
+import re
+import sqlite3
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from orderflow.local.template import FunctionSpec
+
+log = logging.getLogger("orderflow.local.lambda")
+
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+MARKER_HEADER = "X-Dex-Handler-Invoke"
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    name TEXT NOT NULL, function TEXT NOT NULL, payload_sha256 TEXT NOT NULL,
+    arn TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (function, name));
+CREATE TABLE IF NOT EXISTS invocations (
+    id INTEGER PRIMARY KEY, execution_arn TEXT, function TEXT NOT NULL,
+    started_at REAL NOT NULL, duration_ms REAL NOT NULL, outcome TEXT NOT NULL);
+"""
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that logs dropped connections, never prints them."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s dropped", client_address, exc_info=True)
+
+
+@dataclass
+class LocalLambdaContext:
+    """The parts of Lambda's context object that handlers and libraries read."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds until the emulated function time-out."""
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class LambdaApiError(Exception):
+    """An error answered the way the Lambda API answers it."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def split_function_name(name: str, qualifier: str | None) -> tuple[str, str]:
+    """Name and qualifier from ``name``, ``name:alias`` or a (partial) ARN."""
+    parts = unquote(name).split(":")
+    if "function" in parts:
+        parts = parts[parts.index("function") + 1 :]
+    bare = parts[0]
+    return bare, qualifier or (parts[1] if len(parts) > 1 else "$LATEST")
+
+
+class LambdaEndpoint:
+    """The endpoint's state: functions, loaded handlers, the execution-name index."""
+
+    def __init__(
+        self,
+        functions: dict[str, FunctionSpec],
+        *,
+        emulator_url: str,
+        db_path: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        invocation_timeout: int = 900,
+    ) -> None:
+        self.functions = functions
+        self.emulator = urlsplit(emulator_url)
+        self.db_path = db_path
+        self.invocation_timeout = invocation_timeout
+        self._handlers: dict[str, Any] = {}
+        self._import_lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        with self._db() as db:
+            db.executescript(SCHEMA)
+        endpoint = self
+
+        class Handler(_RequestHandler):
+            owner = endpoint
+
+        self.server = QuietServer((host, port), Handler)
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Where to point ``AWS_ENDPOINT_URL_LAMBDA``."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving; safe before start and twice."""
+        if self._thread.is_alive():
+            self.server.shutdown()
+        self.server.server_close()
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def function(self, name: str) -> FunctionSpec:
+        """The template function called ``name``, or a 404 in Lambda's words."""
+        spec = self.functions.get(name)
+        if spec is None:
+            raise LambdaApiError(
+                404, "ResourceNotFoundException", f"Function not found: {name}"
+            )
+        return spec
+
+    def handler(self, spec: FunctionSpec) -> Any:
+        """The function's entry point, imported once."""
+        with self._import_lock:
+            if spec.logical_id not in self._handlers:
+                self._handlers[spec.logical_id] = spec.load_handler()
+            return self._handlers[spec.logical_id]
+
+    def run_handler(
+        self, spec: FunctionSpec, qualifier: str, event: Any
+    ) -> tuple[bytes, bool]:
+        """One invocation in-process: its JSON output, and whether it raised."""
+        arn = (
+            f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
+            f"{spec.logical_id}:{qualifier}"
+        )
+        context = LocalLambdaContext(
+            function_name=spec.logical_id,
+            invoked_function_arn=arn,
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.monotonic() + self.invocation_timeout,
+        )
+        started, clock = time.time(), time.perf_counter()
+        failed = False
+        try:
+            output = json.dumps(self.handler(spec)(event, context)).encode()
+        except Exception as e:  # the function's own failure, reported like Lambda
+            log.exception("function %s raised", spec.logical_id)
+            failed = True
+            output = json.dumps(
+                {
+                    "errorMessage": str(e),
+                    "errorType": type(e).__name__,
+                    "stackTrace": traceback.format_tb(e.__traceback__),
+                }
+            ).encode()
+        elapsed_ms = (time.perf_counter() - clock) * 1000
+        execution = (
+            event.get("DurableExecutionArn") if isinstance(event, dict) else None
+        )
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO invocations (execution_arn, function, started_at,"
+                " duration_ms, outcome) VALUES (?, ?, ?, ?, ?)",
+                (
+                    execution,
+                    spec.logical_id,
+                    started,
+                    elapsed_ms,
+                    "error" if failed else "ok",
+                ),
+            )
+        return output, failed
+
+    def start_execution(
+        self, spec: FunctionSpec, qualifier: str, name: str | None, payload: bytes
+    ) -> str:
+        """Start a durable execution, or return the one already under this name."""
+        name = name or str(uuid.uuid4())
+        digest = hashlib.sha256(payload).hexdigest()
+        with self._start_lock, self._db() as db:
+            row = db.execute(
+                "SELECT payload_sha256, arn FROM executions"
+                " WHERE function = ? AND name = ?",
+                (spec.logical_id, name),
+            ).fetchone()
+            if row is not None:
+                if row["payload_sha256"] != digest:
+                    raise LambdaApiError(
+                        409,
+                        "DurableExecutionAlreadyStartedException",
+                        f"Durable execution {name} already started"
+                        " with another payload",
+                    )
+                return str(row["arn"])
+            body = {
+                "AccountId": ACCOUNT_ID,
+                "FunctionName": spec.logical_id,
+                "FunctionQualifier": qualifier,
+                "ExecutionName": name,
+                "ExecutionTimeoutSeconds": spec.execution_timeout,
+                "ExecutionRetentionPeriodDays": spec.retention_days,
+                "Input": payload.decode(),
+            }
+            status, _, answer = self.forward(
+                "POST", "/start-durable-execution", {}, json.dumps(body).encode()
+            )
+            if status not in (200, 201):
+                raise LambdaApiError(
+                    502, "ServiceException", answer.decode(errors="replace")
+                )
+            arn = str(json.loads(answer)["ExecutionArn"])
+            db.execute(
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?)",
+                (name, spec.logical_id, digest, arn, time.time()),
+            )
+            return arn
+
+    def forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Pass a request through to the emulator."""
+        conn = http.client.HTTPConnection(
+            self.emulator.hostname or "127.0.0.1", self.emulator.port, timeout=60
+        )
+        try:
+            conn.request(method, path, body=body or None, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            conn.close()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    owner: LambdaEndpoint
+    protocol_version = "HTTP/1.1"
+    timeout = 120
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(
+        self, status: int, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, e: LambdaApiError) -> None:
+        body = json.dumps({"Type": "User", "Message": e.message, "message": e.message})
+        self._send(
+            e.status,
+            body.encode(),
+            {"Content-Type": "application/json", "x-amzn-ErrorType": e.code},
+        )
+
+    def _dispatch(self) -> None:
+        body = self._body()
+        url = urlsplit(self.path)
+        match = INVOKE_PATH.match(url.path)
+        try:
+            if self.command == "POST" and match:
+                self._invoke(match["name"], parse_qs(url.query), body)
+                return
+            headers = {
+                k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP
+            }
+            status, answer_headers, answer = self.owner.forward(
+                self.command, self.path, headers, body
+            )
+            self._send(
+                status,
+                answer,
+                {k: v for k, v in answer_headers if k.lower() not in HOP_BY_HOP},
+            )
+        except LambdaApiError as e:
+            self._error(e)
+        except (ConnectionError, OSError) as e:
+            self._error(
+                LambdaApiError(503, "ServiceException", f"emulator unreachable: {e}")
+            )
+
+    do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+
+    def _invoke(self, raw_name: str, query: dict[str, list[str]], body: bytes) -> None:
+        qualifiers = query.get("Qualifier") or []
+        name, qualifier = split_function_name(
+            raw_name, qualifiers[0] if qualifiers else None
+        )
+        spec = self.owner.function(name)
+        handler_invoke = self.headers.get(MARKER_HEADER, "").lower() == "true"
+        if spec.durable and not handler_invoke:
+            arn = self.owner.start_execution(
+                spec, qualifier, self.headers.get("X-Amz-Durable-Execution-Name"), body
+            )
+            asynchronous = self.headers.get("X-Amz-Invocation-Type") == "Event"
+            self._send(
+                202 if asynchronous else 200,
+                b"" if asynchronous else b"null",
+                {
+                    "X-Amz-Durable-Execution-Arn": arn,
+                    "X-Amz-Executed-Version": qualifier,
+                },
+            )
+            return
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError as e:
+            raise LambdaApiError(400, "InvalidRequestContentException", str(e)) from e
+        output, failed = self.owner.run_handler(spec, qualifier, event)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Amz-Executed-Version": qualifier,
+        }
+        if failed:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        self._send(200, output, headers)

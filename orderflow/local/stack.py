@@ -1,0 +1,241 @@
+"""Start and stop the whole local stack: emulator, Lambda endpoint, HTTP API.
+
+The emulator is AWS's ``dex-local-runner`` (from the testing SDK) in a child
+process with its SQLite store under the stack's home; the Lambda endpoint and the
+HTTP API run in this process and import the template's handlers. Handlers reach
+the emulator through ``AWS_ENDPOINT_URL_LAMBDA``, as they reach Lambda in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orderflow.local.http_api import HttpApi
+from orderflow.local.lambda_endpoint import REGION, LambdaEndpoint
+from orderflow.local.template import FunctionSpec, read_functions
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STACK_FILE = "stack.json"
+
+
+class StackError(Exception):
+    """The local stack could not start."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def default_home() -> Path:
+    """Where the stack keeps its state: ORDERFLOW_HOME, else ./.local."""
+    return Path(os.environ.get("ORDERFLOW_HOME", ".local")).resolve()
+
+
+@dataclass
+class StackConfig:
+    """Where the stack listens and keeps its state."""
+
+    home: Path = field(default_factory=default_home)
+    template: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("ORDERFLOW_TEMPLATE", PROJECT_ROOT / "template.yaml")
+        )
+    )
+    host: str = "127.0.0.1"
+    api_port: int = field(
+        default_factory=lambda: int(os.environ.get("ORDERFLOW_PORT", 3000))
+    )
+    lambda_port: int = 0
+    emulator_port: int = 0
+    # Fast-forward durable waits and retry back-offs (tests); approvals still wait.
+    skip_time: bool = False
+    # Extra settings for the handlers (ORDERFLOW_* variables).
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The running stack's addresses, also written to ``<home>/stack.json``."""
+
+    api_url: str
+    lambda_url: str
+    emulator_url: str
+    pid: int
+
+    @classmethod
+    def read(cls, home: Path) -> Endpoints | None:
+        """The endpoints of the stack last started with this home, if any."""
+        path = home / STACK_FILE
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text())
+        return cls(**data)
+
+
+class LocalStack:
+    """The three servers, started together and stopped together."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.functions: dict[str, FunctionSpec] = {}
+        self.emulator: subprocess.Popen[bytes] | None = None
+        self.lambda_endpoint: LambdaEndpoint | None = None
+        self.http_api: HttpApi | None = None
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Addresses of the running stack."""
+        assert self.lambda_endpoint and self.http_api
+        return Endpoints(
+            api_url=self.http_api.url,
+            lambda_url=self.lambda_endpoint.url,
+            emulator_url=f"http://{self.config.host}:{self.config.emulator_port}",
+            pid=os.getpid(),
+        )
+
+    def start(self) -> Endpoints:
+        """Start the emulator, the Lambda endpoint and the HTTP API."""
+        cfg = self.config
+        cfg.home.mkdir(parents=True, exist_ok=True)
+        if not cfg.template.exists():
+            raise StackError(f"no template at {cfg.template}")
+        self.functions = read_functions(cfg.template)
+        cfg.emulator_port = cfg.emulator_port or free_port(cfg.host)
+        emulator_url = f"http://{cfg.host}:{cfg.emulator_port}"
+        self.lambda_endpoint = LambdaEndpoint(
+            self.functions,
+            emulator_url=emulator_url,
+            db_path=cfg.home / "lambda.db",
+            host=cfg.host,
+            port=cfg.lambda_port,
+        )
+        try:
+            self.http_api = HttpApi(
+                self.functions,
+                lambda spec, event: self._invoke_http(spec, event),
+                host=cfg.host,
+                port=cfg.api_port,
+            )
+        except OSError as e:
+            self.lambda_endpoint.stop()
+            raise StackError(
+                f"cannot listen on {cfg.host}:{cfg.api_port} ({e.strerror}); "
+                "set ORDERFLOW_PORT to another port"
+            ) from e
+        self._set_handler_environment()
+        try:
+            self._start_emulator(emulator_url)
+        except BaseException:
+            self.stop()
+            raise
+        self.lambda_endpoint.start()
+        self.http_api.start()
+        endpoints = self.endpoints
+        (cfg.home / STACK_FILE).write_text(json.dumps(endpoints.__dict__, indent=2))
+        return endpoints
+
+    def _invoke_http(self, spec: FunctionSpec, event: Any) -> tuple[bytes, bool]:
+        assert self.lambda_endpoint
+        return self.lambda_endpoint.run_handler(spec, "$LATEST", event)
+
+    def _set_handler_environment(self) -> None:
+        assert self.lambda_endpoint and self.http_api
+        cfg = self.config
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint.url,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+                "AWS_SECRET_ACCESS_KEY": os.environ.get(
+                    "AWS_SECRET_ACCESS_KEY", "local"
+                ),
+                "ORDERFLOW_STORE": f"sqlite:{cfg.home / 'orderflow.db'}",
+                "ORDER_WORKFLOW_FUNCTION": "OrderWorkflowFunction:live",
+                "ORDERFLOW_PUBLIC_URL": self.http_api.url,
+                "POWERTOOLS_LOG_LEVEL": os.environ.get(
+                    "POWERTOOLS_LOG_LEVEL", "WARNING"
+                ),
+                **cfg.env,
+            }
+        )
+        sys.path.insert(0, str(cfg.template.parent))
+
+    def _start_emulator(self, url: str) -> None:
+        assert self.lambda_endpoint
+        cfg = self.config
+        log = (cfg.home / "emulator.log").open("ab")
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from aws_durable_execution_sdk_python_testing.cli import main;"
+            " sys.exit(main())",
+            "start-server",
+            "--host",
+            cfg.host,
+            "--port",
+            str(cfg.emulator_port),
+            "--lambda-endpoint",
+            self.lambda_endpoint.url,
+            "--local-runner-endpoint",
+            url,
+            "--local-runner-region",
+            REGION,
+            "--store-type",
+            "sqlite",
+            "--store-path",
+            str(cfg.home / "executions.sqlite"),
+            "--skip-time" if cfg.skip_time else "--no-skip-time",
+        ]
+        self.emulator = subprocess.Popen(  # noqa: S603 - our own interpreter
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.emulator.poll() is not None:
+                raise StackError(
+                    f"the durable emulator exited with {self.emulator.returncode}; "
+                    f"see {cfg.home / 'emulator.log'}"
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise StackError(f"the durable emulator did not answer on {url} within 60 s")
+
+    def stop(self) -> None:
+        """Stop all three; safe to call twice."""
+        for server in (self.http_api, self.lambda_endpoint):
+            if server is not None:
+                server.stop()
+        self.http_api = self.lambda_endpoint = None
+        if self.emulator is not None:
+            self.emulator.terminate()
+            try:
+                self.emulator.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.emulator.kill()
+                self.emulator.wait()
+            self.emulator = None
+        (self.config.home / STACK_FILE).unlink(missing_ok=True)

@@ -1,0 +1,34 @@
+"""Shared fixtures: a store on a temporary SQLite file, dependencies, a runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from orderflow.activities import Deps
+from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.adapters.sqlite_store import SqliteStore
+from orderflow.config import Settings
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    """A fresh store on a temporary SQLite file."""
+    return SqliteStore(tmp_path / "orderflow.db")
+
+
+@pytest.fixture
+def make_deps(store: SqliteStore) -> Iterator[Callable[..., Deps]]:
+    """Build Deps on the test's store, with settings and faults to taste."""
+
+    def build(faults: str = "", **settings: object) -> Deps:
+        config = Settings(store_url=f"sqlite:{store.path}", faults=faults, **settings)  # type: ignore[arg-type]
+        return Deps(
+            store=store,
+            provider=SandboxProvider(store, faults, seed=7),
+            settings=config,
+        )
+
+    yield build

@@ -1,0 +1,165 @@
+"""Start the real local stack (`orderflow up`) in a child process on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from orderflow.adapters.sqlite_store import SqliteStore
+from orderflow.domain.status import OrderStatus
+
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class StackProcess:
+    """A running `orderflow up`, its home directory and its endpoints."""
+
+    home: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    endpoints: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Start the stack and wait until /health answers."""
+        (self.home / "stack.json").unlink(missing_ok=True)
+        log = (self.home / "up.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "orderflow.cli",
+                "--home",
+                str(self.home),
+                "up",
+                "--port",
+                "0",
+                "--no-samples",
+                "--skip-time",
+            ],
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log_tail()
+            stack_file = self.home / "stack.json"
+            if stack_file.exists():
+                self.endpoints = json.loads(stack_file.read_text())
+                if self.endpoints["pid"] == self.process.pid and self._healthy():
+                    return
+            time.sleep(0.2)
+        raise AssertionError(f"stack did not start:\n{self.log_tail()}")
+
+    def _healthy(self) -> bool:
+        try:
+            return self.request("GET", "/health")[0] == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Stop it the way Ctrl+C or a service manager would."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self) -> str:
+        """The end of the stack's console output."""
+        path = self.home / "up.log"
+        return path.read_text()[-3000:] if path.exists() else ""
+
+    @property
+    def api(self) -> str:
+        """Base URL of the HTTP API."""
+        return str(self.endpoints["api_url"])
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """One HTTP request; status and parsed JSON body."""
+        request = urllib.request.Request(
+            self.api + path,
+            data=body,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            return e.code, json.loads(raw) if raw else None
+
+    def submit(self, order: dict[str, Any]) -> tuple[int, Any]:
+        """POST /orders."""
+        return self.request("POST", "/orders", json.dumps(order).encode())
+
+    def wait_for_status(
+        self, order_id: str, *wanted: OrderStatus, timeout: float = 60
+    ) -> dict[str, Any]:
+        """Poll GET /orders/{id} until it shows one of ``wanted``."""
+        deadline = time.monotonic() + timeout
+        body: Any = None
+        while time.monotonic() < deadline:
+            status, body = self.request("GET", f"/orders/{order_id}")
+            if status == 200 and body["status"] in wanted:
+                return dict(body)
+            time.sleep(0.2)
+        raise AssertionError(
+            f"{order_id} never reached {wanted}; last: {body}\n{self.log_tail()}"
+        )
+
+    @property
+    def store(self) -> SqliteStore:
+        """The stack's own store, read directly."""
+        return SqliteStore(self.home / "orderflow.db")
+
+    def lambda_client(self) -> Any:
+        """A boto3 Lambda client on the stack's Lambda endpoint."""
+        return boto3.client(
+            "lambda",
+            endpoint_url=self.endpoints["lambda_url"],
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def executions_named(self, name: str) -> list[dict[str, Any]]:
+        """The emulator's executions of the orchestrator with this name."""
+        listed = self.lambda_client().list_durable_executions_by_function(
+            FunctionName="OrderWorkflowFunction", DurableExecutionName=name
+        )
+        return [
+            e for e in listed["DurableExecutions"] if e["DurableExecutionName"] == name
+        ]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """One running stack shared by a test module."""
+    running = StackProcess(tmp_path_factory.mktemp("stack"))
+    running.start()
+    yield running
+    running.stop()

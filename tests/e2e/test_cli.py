@@ -1,0 +1,103 @@
+"""The `orderflow` command against a running local stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orderflow.domain.status import OrderStatus
+from tests.e2e.conftest import StackProcess
+from tests.utils.orders import EVENTS, high_risk_order
+
+pytestmark = pytest.mark.e2e
+
+
+def orderflow(stack: StackProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI against the stack's home."""
+    return subprocess.run(
+        [sys.executable, "-m", "orderflow.cli", "--home", str(stack.home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_submit_prints_the_order_id_and_status(stack: StackProcess) -> None:
+    result = orderflow(stack, "submit", str(EVENTS / "order-low-risk.json"))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ORD-1001 ")
+    assert "/orders/ORD-1001" in result.stdout
+
+
+def test_submit_of_an_invalid_order_is_one_line_and_non_zero(
+    stack: StackProcess,
+) -> None:
+    result = orderflow(stack, "submit", str(EVENTS / "order-invalid.json"))
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "items.0.quantity" in result.stderr and "currency" in result.stderr
+
+
+def test_status_json_has_the_read_model_and_the_ledger(stack: StackProcess) -> None:
+    orderflow(stack, "submit", str(EVENTS / "order-low-risk.json"))
+    stack.wait_for_status("ORD-1001", OrderStatus.COMPLETED)
+
+    result = orderflow(stack, "status", "ORD-1001", "--json")
+
+    data = json.loads(result.stdout)
+    assert data["status"] == "COMPLETED"
+    assert {e["action"] for e in data["effects"]} == {"reserve", "capture", "create"}
+
+
+def test_approvals_then_approve_completes_the_order(
+    stack: StackProcess, tmp_path: Path
+) -> None:
+    order_file = tmp_path / "order.json"
+    order_file.write_text(json.dumps(high_risk_order("CLI-HIGH-1")))
+    orderflow(stack, "submit", str(order_file))
+    stack.wait_for_status("CLI-HIGH-1", OrderStatus.AWAITING_APPROVAL)
+
+    listed = json.loads(orderflow(stack, "approvals", "--json").stdout)
+    mine = [a for a in listed if a["order_id"] == "CLI-HIGH-1"]
+    assert len(mine) == 1 and "callback_id" not in mine[0]
+
+    approved = orderflow(stack, "approve", "CLI-HIGH-1", "--comment", "looks fine")
+    assert approved.returncode == 0, approved.stderr
+    stack.wait_for_status("CLI-HIGH-1", OrderStatus.COMPLETED)
+
+    again = orderflow(stack, "approve", "CLI-HIGH-1")
+    assert again.returncode == 1
+    assert "no pending approval" in again.stderr
+
+
+def test_report_splits_compute_from_waiting(
+    stack: StackProcess, tmp_path: Path
+) -> None:
+    order_file = tmp_path / "order.json"
+    order_file.write_text(json.dumps(high_risk_order("CLI-REPORT-1")))
+    orderflow(stack, "submit", str(order_file))
+    stack.wait_for_status("CLI-REPORT-1", OrderStatus.AWAITING_APPROVAL)
+    orderflow(stack, "approve", "CLI-REPORT-1")
+    stack.wait_for_status("CLI-REPORT-1", OrderStatus.COMPLETED)
+
+    report = json.loads(orderflow(stack, "report", "CLI-REPORT-1", "--json").stdout)
+
+    assert report["status"] == "SUCCEEDED"
+    assert report["invocations"] >= 2  # suspended on the approval, then resumed
+    assert 0 < report["compute_ms"] <= report["wall_ms"]
+    assert report["wait_ms"] == pytest.approx(report["wall_ms"] - report["compute_ms"])
+
+
+def test_status_of_an_unknown_order_is_one_line_and_non_zero(
+    stack: StackProcess,
+) -> None:
+    result = orderflow(stack, "status", "NOPE-1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "orderflow: no order NOPE-1"

@@ -1,0 +1,48 @@
+"""State survives a restart of the whole local stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orderflow.domain.status import OrderStatus
+from tests.e2e.conftest import StackProcess
+from tests.utils.orders import high_risk_order
+
+pytestmark = pytest.mark.e2e
+
+
+def test_order_waiting_for_approval_survives_a_restart_and_completes(
+    tmp_path: Path,
+) -> None:
+    first = StackProcess(tmp_path)
+    first.start()
+    try:
+        first.submit(high_risk_order("E2E-RESTART-1"))
+        first.wait_for_status("E2E-RESTART-1", OrderStatus.AWAITING_APPROVAL)
+    finally:
+        first.stop()
+    assert first.process is not None and first.process.returncode is not None
+
+    second = StackProcess(tmp_path)
+    second.start()
+    try:
+        (pending,) = second.store.list_approvals(
+            order_id="E2E-RESTART-1", status="PENDING"
+        )
+        second.lambda_client().send_durable_execution_callback_success(
+            CallbackId=pending.callback_id,
+            Result=json.dumps(
+                {"approved": True, "approver": pending.approver}
+            ).encode(),
+        )
+        done = second.wait_for_status("E2E-RESTART-1", OrderStatus.COMPLETED)
+        assert len(done["effects"]) == 3
+        assert len(second.executions_named("E2E-RESTART-1")) == 1
+        # The same order submitted after the restart is still the one execution.
+        assert second.submit(high_risk_order("E2E-RESTART-1"))[1]["duplicate"] is True
+        assert len(second.executions_named("E2E-RESTART-1")) == 1
+    finally:
+        second.stop()

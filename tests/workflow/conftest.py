@@ -1,0 +1,194 @@
+"""Helpers for workflow tests: the real handler in the SDK's in-memory runner.
+
+The runner is a fake durable-execution backend, not a mock: each suspension
+(an approval, a retry delay) ends the invocation, and the next one replays the
+handler from the top against the checkpoints, exactly as Lambda does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aws_durable_execution_sdk_python import durable_execution
+from aws_durable_execution_sdk_python_testing.runner import (
+    DurableFunctionTestResult,
+    DurableFunctionTestRunner,
+)
+
+from functions.order_workflow.app import make_workflow
+from orderflow.activities import Deps
+from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
+from orderflow.domain.status import OrderStatus
+from orderflow.ports import Store
+
+# The approval time-out runs on the real clock (skip_time does not skip it).
+RESULT_TIMEOUT_SECONDS = 30
+
+
+def callback_name(n: int) -> str:
+    """The runner's name for the callback inside ``wait-for-approval-<n>``."""
+    return f"wait-for-approval-{n} create callback id"
+
+
+def op_names(result: DurableFunctionTestResult) -> list[str]:
+    """Top-level operation names, in the order the workflow ran them."""
+    return [str(op.name) for op in result.operations]
+
+
+def body(result: DurableFunctionTestResult) -> dict[str, Any]:
+    """The workflow's JSON result, parsed."""
+    assert result.result is not None, result.error
+    parsed: dict[str, Any] = json.loads(result.result)
+    return parsed
+
+
+def history(store: Store, order_id: str) -> list[str]:
+    """The read model's status history, oldest first."""
+    record = store.get_order(order_id)
+    assert record is not None, f"no read model for {order_id}"
+    return [change.status.value for change in record.history]
+
+
+def ledger(store: Store, order_id: str) -> list[tuple[str, int, int]]:
+    """The order's effects as (provider.action, amount_cents, quantity), in order."""
+    return [
+        (f"{e.provider}.{e.action}", e.amount_cents, e.quantity)
+        for e in store.list_effects(order_id)
+    ]
+
+
+class CountingStore:
+    """A Store proxy counting each write per key, to prove effects ran once."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+        self.writes: Counter[tuple[str, str]] = Counter()
+
+    def create_order(self, order_id: str, order: dict[str, Any], *, at: str) -> bool:
+        """Count, then delegate."""
+        self.writes["create_order", order_id] += 1
+        return self._inner.create_order(order_id, order, at=at)
+
+    def set_status(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        at: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Count, then delegate."""
+        self.writes["set_status", f"{order_id}:{status}"] += 1
+        self._inner.set_status(order_id, status, at=at, detail=detail)
+
+    def put_approval(self, approval: ApprovalRequest) -> bool:
+        """Count, then delegate."""
+        self.writes["put_approval", approval.callback_id] += 1
+        return self._inner.put_approval(approval)
+
+    def add_outbox(self, message: OutboxMessage) -> bool:
+        """Count, then delegate."""
+        self.writes["add_outbox", message.message_id] += 1
+        return self._inner.add_outbox(message)
+
+    def record_effect(self, effect: Effect) -> tuple[Effect, bool]:
+        """Count, then delegate."""
+        self.writes["record_effect", effect.idempotency_key] += 1
+        return self._inner.record_effect(effect)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def count(self, method: str) -> Counter[str]:
+        """Calls of ``method`` per key."""
+        return Counter({k: n for (m, k), n in self.writes.items() if m == method})
+
+
+@dataclass
+class Harness:
+    """One runner around the real workflow handler, bound to one Deps."""
+
+    runner: DurableFunctionTestRunner
+    deps: Deps
+    invocations: list[int] = field(default_factory=lambda: [0])
+
+    @property
+    def store(self) -> Store:
+        """The store the workflow writes to."""
+        return self.deps.store
+
+    @property
+    def handler_calls(self) -> int:
+        """How many times Lambda invoked the handler (1 + replays)."""
+        return self.invocations[0]
+
+    def run(self, order: dict[str, Any]) -> DurableFunctionTestResult:
+        """Run ``order`` to its end; for orders that need no human."""
+        return self.runner.run(
+            input=json.dumps(order),
+            execution_name=str(order.get("order_id", "no-id")),
+            execution_timeout=RESULT_TIMEOUT_SECONDS,
+        )
+
+    def start(self, order: dict[str, Any]) -> str:
+        """Start ``order`` without waiting; its execution ARN."""
+        return self.runner.run_async(
+            input=json.dumps(order), execution_name=order["order_id"]
+        )
+
+    def callback_id(self, arn: str, n: int = 1) -> str:
+        """The id of approval ``n``'s callback, once the workflow is suspended on it."""
+        return self.runner.wait_for_callback(arn, name=callback_name(n), timeout=10)
+
+    def decide(
+        self,
+        arn: str,
+        n: int = 1,
+        *,
+        approved: bool,
+        approver: str = "approver@example.com",
+        comment: str | None = None,
+    ) -> str:
+        """Answer approval ``n`` as the approval page would; the callback id used."""
+        callback_id = self.callback_id(arn, n)
+        decision = {"approved": approved, "approver": approver, "comment": comment}
+        self.runner.send_callback_success(callback_id, json.dumps(decision).encode())
+        return callback_id
+
+    def result(self, arn: str) -> DurableFunctionTestResult:
+        """Wait for the execution to end."""
+        return self.runner.wait_for_result(arn, timeout=RESULT_TIMEOUT_SECONDS)
+
+
+@pytest.fixture
+def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
+    """Build a Harness: ``harness(faults="...", store=..., **settings)``."""
+    with ExitStack() as stack:
+
+        def build(faults: str = "", store: Any = None, **settings: object) -> Harness:
+            deps = make_deps(faults, **settings)
+            if store is not None:
+                deps = Deps(
+                    store=store,
+                    provider=SandboxProvider(store, faults, seed=7),
+                    settings=deps.settings,
+                )
+            invocations = [0]
+            inner = durable_execution(make_workflow(lambda: deps))
+
+            def handler(event: Any, context: Any) -> Any:
+                invocations[0] += 1
+                return inner(event, context)
+
+            runner = DurableFunctionTestRunner(handler=handler, poll_interval=0.02)
+            stack.callback(runner.close)
+            return Harness(runner=runner, deps=deps, invocations=invocations)
+
+        yield build
