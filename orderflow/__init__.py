@@ -7,6 +7,6 @@ The package is split by role:
 - ``orderflow.ports``: the interfaces the workflow needs from the outside world.
 - ``orderflow.adapters``: SQLite and DynamoDB stores, the sandbox provider,
   the Lambda callback client.
-- ``orderflow.activities``: the bodies of the workflow's steps.
+- ``orderflow.steps``: the bodies of the workflow's steps, one module per area.
 - ``orderflow.local``: the Docker-free local stack.
 """

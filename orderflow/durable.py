@@ -1,14 +1,9 @@
-"""Durable-SDK glue shared by the orchestrator: stable operation names and retries.
-
-Operation names are part of every checkpoint: renaming or reordering one breaks
-replay of executions in flight, so they live here, once, as constants.
-"""
+"""Durable-SDK glue for the orchestrator: the retry strategies, by kind of step."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from enum import StrEnum
 
 from aws_durable_execution_sdk_python.config import Duration, JitterStrategy
 from aws_durable_execution_sdk_python.retries import (
@@ -19,28 +14,8 @@ from aws_durable_execution_sdk_python.retries import (
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orderflow.domain.errors import TransientProviderError
-from orderflow.domain.status import OrderStatus
 
 RetryStrategy = Callable[[Exception, int], RetryDecision]
-
-
-class Op(StrEnum):
-    """Every durable operation of the order workflow, by its stable name."""
-
-    VALIDATE_ORDER = "validate-order"
-    WAIT_FOR_APPROVAL = "wait-for-approval"
-    RESERVE_INVENTORY = "reserve-inventory"
-    CAPTURE_PAYMENT = "capture-payment"
-    CREATE_SHIPMENT = "create-shipment"
-    CANCEL_SHIPMENT = "compensate-cancel-shipment"
-    REFUND_PAYMENT = "compensate-refund-payment"
-    RELEASE_INVENTORY = "compensate-release-inventory"
-    RECONCILE_ORDER = "reconcile-order"
-
-
-def status_op(status: OrderStatus) -> str:
-    """The name of the step that records ``status``, e.g. ``record-approved``."""
-    return "record-" + status.value.lower().replace("_", "-")
 
 
 # Errors of the infrastructure a step talks to (the store, AWS APIs): worth

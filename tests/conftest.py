@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.activities import Deps
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
+from orderflow.steps.deps import Deps
 
 
 @pytest.fixture

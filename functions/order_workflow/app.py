@@ -42,21 +42,21 @@ from aws_durable_execution_sdk_python.config import (
 from aws_durable_execution_sdk_python.serdes import JsonSerDes
 from aws_durable_execution_sdk_python.types import WaitForCallbackContext
 
-from orderflow import activities
-from orderflow.activities import Deps, effect_summary, idempotency_key
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.domain.routing import Route
 from orderflow.domain.status import OrderStatus
 from orderflow.durable import (
-    Op,
     compensation_retry,
     no_retry,
     provider_retry,
-    status_op,
     store_retry,
 )
+from orderflow.operations import Op, status_op
+from orderflow.steps import approval, readmodel, reconciliation, validation
+from orderflow.steps.deps import Deps
+from orderflow.steps.fulfilment import FULFILMENT, call_provider
 
 Result = dict[str, Any]
 
@@ -67,7 +67,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
     def order_workflow(event: Any, ctx: DurableContext) -> Result:
         try:
             order = ctx.step(
-                lambda _: activities.validate_order(deps(), event),
+                lambda _: validation.validate_order(deps(), event),
                 name=Op.VALIDATE_ORDER,
                 config=StepConfig(retry_strategy=no_retry()),
             )
@@ -93,7 +93,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
 
         record(OrderStatus.RECONCILING, None)
         books = ctx.step(
-            lambda _: activities.reconcile(
+            lambda _: reconciliation.reconcile(
                 deps(), order_id, total_cents=order["total_cents"], units=order["units"]
             ),
             name=Op.RECONCILE_ORDER,
@@ -117,7 +117,7 @@ def _record(
 ) -> Result:
     """Record ``status`` in the read model (a step) and return the workflow result."""
     ctx.step(
-        lambda _: activities.record_status(deps(), order_id, status, detail),
+        lambda _: readmodel.record_status(deps(), order_id, status, detail),
         name=status_op(status),
         config=StepConfig(retry_strategy=store_retry()),
     )
@@ -136,7 +136,7 @@ def _collect_approvals(
         def submit(
             callback_id: str, _: WaitForCallbackContext, who: str = approver
         ) -> None:
-            activities.request_approval(
+            approval.request_approval(
                 deps(),
                 callback_id,
                 order_id=order["order_id"],
@@ -172,49 +172,18 @@ def _collect_approvals(
     return None
 
 
-# Fulfilment runs its provider calls AT_LEAST_ONCE_PER_RETRY: a crash between
-# the call and its checkpoint re-runs the call, and the provider's idempotency
-# key turns the second call into a no-op. AT_MOST_ONCE would instead fail the
-# attempt and leave the effect unknown, which only a human could then resolve.
-_FULFILMENT: tuple[tuple[Op, Op, str], ...] = (
-    (Op.RESERVE_INVENTORY, Op.RELEASE_INVENTORY, "units"),
-    (Op.CAPTURE_PAYMENT, Op.REFUND_PAYMENT, "total_cents"),
-    (Op.CREATE_SHIPMENT, Op.CANCEL_SHIPMENT, ""),
-)
-
-
-def _do(deps: Deps, op: Op, order: Result) -> dict[str, Any]:
-    """Run one fulfilment or compensation call against the provider."""
-    provider, order_id = deps.provider, order["order_id"]
-    key = idempotency_key(order_id, op)
-    calls: dict[Op, Callable[[], Any]] = {
-        Op.RESERVE_INVENTORY: lambda: provider.reserve_inventory(
-            order_id, order["units"], key=key
-        ),
-        Op.CAPTURE_PAYMENT: lambda: provider.capture_payment(
-            order_id, order["total_cents"], key=key
-        ),
-        Op.CREATE_SHIPMENT: lambda: provider.create_shipment(order_id, key=key),
-        Op.RELEASE_INVENTORY: lambda: provider.release_inventory(
-            order_id, order["units"], key=key
-        ),
-        Op.REFUND_PAYMENT: lambda: provider.refund_payment(
-            order_id, order["total_cents"], key=key
-        ),
-        Op.CANCEL_SHIPMENT: lambda: provider.cancel_shipment(order_id, key=key),
-    }
-    return effect_summary(calls[op]())
-
-
 def _fulfil(
     ctx: DurableContext, deps: Callable[[], Deps], order: Result
 ) -> dict[str, Any] | None:
     """Reserve, capture, ship; on a final failure undo what was done, in reverse."""
     done: list[Op] = []
-    for op, undo, _ in _FULFILMENT:
+    for op, undo in FULFILMENT:
         try:
+            # AT_LEAST_ONCE_PER_RETRY: a crash between the provider call and its
+            # checkpoint re-runs the call, and the idempotency key makes the repeat
+            # a no-op. AT_MOST_ONCE would leave the effect unknown instead.
             ctx.step(
-                lambda _, op=op: _do(deps(), op, order),  # type: ignore[misc]
+                lambda _, op=op: call_provider(deps(), op, order),  # type: ignore[misc]
                 name=op,
                 config=StepConfig(
                     retry_strategy=provider_retry(),
@@ -224,7 +193,7 @@ def _fulfil(
         except StepError as e:
             for undo_op in reversed(done):
                 ctx.step(
-                    lambda _, u=undo_op: _do(deps(), u, order),  # type: ignore[misc]
+                    lambda _, u=undo_op: call_provider(deps(), u, order),  # type: ignore[misc]
                     name=undo_op,
                     config=StepConfig(retry_strategy=compensation_retry()),
                 )

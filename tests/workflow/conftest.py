@@ -22,11 +22,11 @@ from aws_durable_execution_sdk_python_testing.runner import (
 )
 
 from functions.order_workflow.app import make_workflow
-from orderflow.activities import Deps
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
 from orderflow.domain.status import OrderStatus
 from orderflow.ports import Store
+from orderflow.steps.deps import Deps
 
 # The approval time-out runs on the real clock (skip_time does not skip it).
 RESULT_TIMEOUT_SECONDS = 30

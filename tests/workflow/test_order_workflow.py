@@ -15,7 +15,7 @@ import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.domain.status import OrderStatus
-from orderflow.durable import Op, status_op
+from orderflow.operations import Op, status_op
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.workflow.conftest import (
     Harness,

@@ -13,10 +13,10 @@ from collections.abc import Callable
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
-from orderflow import activities
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.status import OrderStatus
-from orderflow.durable import Op, status_op
+from orderflow.operations import Op, status_op
+from orderflow.steps import fulfilment, validation
 from tests.utils.orders import high_risk_order, load_event, low_risk_order
 from tests.workflow.conftest import (
     CountingStore,
@@ -166,7 +166,7 @@ def test_validation_rerun_on_replay_leaves_the_order_row_untouched(
     before = h.store.get_order("ORD-T-RERUN")
 
     # A crash between the step's work and its checkpoint re-runs the step body.
-    again = activities.validate_order(h.deps, order)
+    again = validation.validate_order(h.deps, order)
 
     assert again["order_id"] == "ORD-T-RERUN"
     assert h.store.get_order("ORD-T-RERUN") == before
@@ -186,7 +186,7 @@ def test_provider_call_rerun_with_the_same_key_has_no_second_effect(
 ) -> None:
     h = harness()
     assert body(h.run(low_risk_order("ORD-T-AGAIN")))["status"] == "COMPLETED"
-    provider, key = h.deps.provider, activities.idempotency_key("ORD-T-AGAIN", op)
+    provider, key = h.deps.provider, fulfilment.idempotency_key("ORD-T-AGAIN", op)
     calls = {
         Op.RESERVE_INVENTORY: lambda: provider.reserve_inventory(
             "ORD-T-AGAIN", 3, key=key

@@ -1,0 +1,29 @@
+"""What the steps need: the store, the provider, settings and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.config import Settings
+from orderflow.ports import Store
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """What the steps need: the store, the provider, settings and a clock."""
+
+    store: Store
+    provider: SandboxProvider
+    settings: Settings = field(default_factory=Settings)
+    now: Callable[[], datetime] = _utcnow
+
+    def stamp(self) -> str:
+        """The current time as ISO 8601, UTC."""
+        return self.now().isoformat()
