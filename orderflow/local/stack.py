@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,16 @@ from orderflow.local.template import FunctionSpec, read_functions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = "stack.json"
+
+
+def _die_with_parent() -> None:
+    """In the emulator's process: end it when the stack's process dies, even by
+    SIGKILL, so a killed stack never leaves an emulator holding its store."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class StackError(Exception):
@@ -77,12 +88,16 @@ class Endpoints:
 
     @classmethod
     def read(cls, home: Path) -> Endpoints | None:
-        """The endpoints of the stack last started with this home, if any."""
+        """The endpoints of the stack running with this home, if it still runs."""
         path = home / STACK_FILE
         if not path.exists():
             return None
-        data: dict[str, Any] = json.loads(path.read_text())
-        return cls(**data)
+        endpoints = cls(**json.loads(path.read_text()))
+        try:
+            os.kill(endpoints.pid, 0)
+        except ProcessLookupError:
+            return None  # killed without a chance to clean up
+        return endpoints
 
 
 class LocalStack:
@@ -208,7 +223,11 @@ class LocalStack:
             "--skip-time" if cfg.skip_time else "--no-skip-time",
         ]
         self.emulator = subprocess.Popen(  # noqa: S603 - our own interpreter
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -71,10 +71,10 @@ class StackProcess:
         except OSError:
             return False
 
-    def stop(self) -> None:
-        """Stop it the way Ctrl+C or a service manager would."""
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
+        """Stop it as a service manager would (SIGTERM), or kill it (SIGKILL)."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(how)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:

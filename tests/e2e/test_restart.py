@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from tests.utils.orders import high_risk_order
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["term", "kill"])
 def test_order_waiting_for_approval_survives_a_restart_and_completes(
-    tmp_path: Path,
+    tmp_path: Path, how: signal.Signals
 ) -> None:
     first = StackProcess(tmp_path)
     first.start()
@@ -23,7 +25,7 @@ def test_order_waiting_for_approval_survives_a_restart_and_completes(
         first.submit(high_risk_order("E2E-RESTART-1"))
         first.wait_for_status("E2E-RESTART-1", OrderStatus.AWAITING_APPROVAL)
     finally:
-        first.stop()
+        first.stop(how)
     assert first.process is not None and first.process.returncode is not None
 
     second = StackProcess(tmp_path)
