@@ -1,6 +1,7 @@
 """Start and stop the whole local stack: emulator, Lambda endpoint, HTTP API.
 
-The emulator is AWS's ``dex-local-runner`` (from the testing SDK) in a child
+The emulator is AWS's (the testing SDK's ``WebRunner``, as ``dex-local-runner``
+runs it, plus recovery after a restart: orderflow/local/emulator.py) in a child
 process with its SQLite store under the stack's home; the Lambda endpoint and the
 HTTP API run in this process and import the template's handlers. Handlers reach
 the emulator through ``AWS_ENDPOINT_URL_LAMBDA``, as they reach Lambda in AWS.
@@ -158,12 +159,14 @@ class LocalStack:
                 "set ORDERFLOW_PORT to another port"
             ) from e
         self._set_handler_environment()
+        # The endpoint serves first: on start the emulator re-drives unfinished
+        # executions, which invokes their handlers at once.
+        self.lambda_endpoint.start()
         try:
             self._start_emulator(emulator_url)
         except BaseException:
             self.stop()
             raise
-        self.lambda_endpoint.start()
         self.http_api.start()
         endpoints = self.endpoints
         (cfg.home / STACK_FILE).write_text(json.dumps(endpoints.__dict__, indent=2))
@@ -202,25 +205,19 @@ class LocalStack:
         log = (cfg.home / "emulator.log").open("ab")
         command = [
             sys.executable,
-            "-c",
-            "import sys; from aws_durable_execution_sdk_python_testing.cli import main;"
-            " sys.exit(main())",
-            "start-server",
+            "-m",
+            "orderflow.local.emulator",
             "--host",
             cfg.host,
             "--port",
             str(cfg.emulator_port),
             "--lambda-endpoint",
             self.lambda_endpoint.url,
-            "--local-runner-endpoint",
-            url,
-            "--local-runner-region",
+            "--region",
             REGION,
-            "--store-type",
-            "sqlite",
             "--store-path",
             str(cfg.home / "executions.sqlite"),
-            "--skip-time" if cfg.skip_time else "--no-skip-time",
+            *(["--skip-time"] if cfg.skip_time else []),
         ]
         self.emulator = subprocess.Popen(  # noqa: S603 - our own interpreter
             command,

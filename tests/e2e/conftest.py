@@ -30,6 +30,8 @@ class StackProcess:
 
     home: Path
     env: dict[str, str] = field(default_factory=dict)
+    # The module run as `python -m MODULE [PREFIX...] --home HOME up ...`.
+    module: tuple[str, ...] = ("orderflow.cli",)
     process: subprocess.Popen[bytes] | None = None
     endpoints: dict[str, Any] = field(default_factory=dict)
 
@@ -41,7 +43,7 @@ class StackProcess:
             [
                 sys.executable,
                 "-m",
-                "orderflow.cli",
+                *self.module,
                 "--home",
                 str(self.home),
                 "up",

@@ -1,0 +1,40 @@
+"""`orderflow up`, except that the process dies right after one provider call.
+
+The crash comes after the provider applied its effect and before the step's
+checkpoint: the worst moment for duplicates. Run as
+``python -m tests.e2e.crashing_stack provider.action ARGS...`` with the usual
+`orderflow` arguments after the target.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.cli import main
+
+CRASH_EXIT_CODE = 86
+METHODS = {
+    "inventory.reserve": "reserve_inventory",
+    "payment.capture": "capture_payment",
+    "shipping.create": "create_shipment",
+}
+
+
+def crash_after(target: str) -> None:
+    """Make the sandbox's ``target`` call end the process once it has applied."""
+    name = METHODS[target]
+    call = getattr(SandboxProvider, name)
+
+    def crashing(self: SandboxProvider, *args: Any, **kwargs: Any) -> Any:
+        call(self, *args, **kwargs)
+        os._exit(CRASH_EXIT_CODE)
+
+    setattr(SandboxProvider, name, crashing)
+
+
+if __name__ == "__main__":
+    crash_after(sys.argv[1])
+    sys.exit(main(sys.argv[2:]))

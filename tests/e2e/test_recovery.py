@@ -1,0 +1,57 @@
+"""The local stack recovers what a crash interrupted, as Lambda re-drives it in AWS."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from orderflow.domain.status import OrderStatus
+from tests.e2e.conftest import StackProcess
+from tests.e2e.crashing_stack import CRASH_EXIT_CODE
+from tests.utils.orders import high_risk_order, low_risk_order
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("target", ["inventory.reserve", "payment.capture"])
+def test_a_crash_between_a_provider_call_and_its_checkpoint_has_one_effect(
+    tmp_path: Path, target: str
+) -> None:
+    crashing = StackProcess(tmp_path, module=("tests.e2e.crashing_stack", target))
+    crashing.start()
+    crashing.submit(low_risk_order("E2E-CRASH-1"))
+    assert crashing.process is not None
+    assert crashing.process.wait(timeout=60) == CRASH_EXIT_CODE
+
+    restarted = StackProcess(tmp_path)
+    restarted.start()
+    try:
+        done = restarted.wait_for_status("E2E-CRASH-1", OrderStatus.COMPLETED)
+        actions = [e["action"] for e in done["effects"]]
+        assert sorted(actions) == ["capture", "create", "reserve"]
+        assert len(restarted.executions_named("E2E-CRASH-1")) == 1
+    finally:
+        restarted.stop()
+
+
+def test_an_approval_time_out_still_fires_after_a_restart(tmp_path: Path) -> None:
+    env = {"ORDERFLOW_APPROVAL_TIMEOUT_SECONDS": "5"}
+    first = StackProcess(tmp_path, env=env)
+    first.start()
+    try:
+        first.submit(high_risk_order("E2E-TIMEOUT-1"))
+        first.wait_for_status("E2E-TIMEOUT-1", OrderStatus.AWAITING_APPROVAL)
+    finally:
+        first.stop()
+    time.sleep(1)
+
+    second = StackProcess(tmp_path, env=env)
+    second.start()
+    try:
+        done = second.wait_for_status("E2E-TIMEOUT-1", OrderStatus.CANCELLED)
+        assert "did not decide in time" in done["detail"]["reason"]
+        assert [a["status"] for a in done["approvals"]] == ["EXPIRED"]
+    finally:
+        second.stop()
