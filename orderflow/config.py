@@ -46,6 +46,16 @@ class Settings:
     # Largest POST /orders body accepted, in bytes.
     max_body_bytes: int = 64 * 1024
     routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+    # Polling for delivery after the shipment: the first delay, the longest delay
+    # (doubling in between, with jitter), and how long to keep polling before the
+    # order is failed as not delivered. template.yaml's ExecutionTimeout counts
+    # two windows (a re-shipment polls again): raise it with the window.
+    delivery_poll_seconds: int = 2
+    delivery_poll_max_seconds: int = 3600
+    delivery_window_seconds: int = 7 * 24 * 3600
+    # The sandbox carrier moves a parcel one stage per tracking call, no sooner
+    # than this after its previous stage; 0 lets every call move it on.
+    sandbox_stage_seconds: int = 0
 
     def __post_init__(self) -> None:
         if self.approval_timeout_seconds < 1:
@@ -53,6 +63,18 @@ class Settings:
                 "ORDERFLOW_APPROVAL_TIMEOUT_SECONDS must be at least 1, "
                 f"got {self.approval_timeout_seconds}"
             )
+        for name, value, least in (
+            ("ORDERFLOW_DELIVERY_POLL_SECONDS", self.delivery_poll_seconds, 1),
+            (
+                "ORDERFLOW_DELIVERY_POLL_MAX_SECONDS",
+                self.delivery_poll_max_seconds,
+                self.delivery_poll_seconds,
+            ),
+            ("ORDERFLOW_DELIVERY_WINDOW_SECONDS", self.delivery_window_seconds, 1),
+            ("ORDERFLOW_SANDBOX_STAGE_SECONDS", self.sandbox_stage_seconds, 0),
+        ):
+            if value < least:
+                raise ValueError(f"{name} must be at least {least}, got {value}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,5 +106,21 @@ class Settings:
                 one_approver_from=_int(env, "ORDERFLOW_ONE_APPROVER_FROM", 30),
                 two_approvers_from=_int(env, "ORDERFLOW_TWO_APPROVERS_FROM", 70),
                 reject_from=_int(env, "ORDERFLOW_REJECT_FROM", 90),
+            ),
+            delivery_poll_seconds=_int(
+                env, "ORDERFLOW_DELIVERY_POLL_SECONDS", default.delivery_poll_seconds
+            ),
+            delivery_poll_max_seconds=_int(
+                env,
+                "ORDERFLOW_DELIVERY_POLL_MAX_SECONDS",
+                default.delivery_poll_max_seconds,
+            ),
+            delivery_window_seconds=_int(
+                env,
+                "ORDERFLOW_DELIVERY_WINDOW_SECONDS",
+                default.delivery_window_seconds,
+            ),
+            sandbox_stage_seconds=_int(
+                env, "ORDERFLOW_SANDBOX_STAGE_SECONDS", default.sandbox_stage_seconds
             ),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from aws_durable_execution_sdk_python.config import Duration, JitterStrategy
 from aws_durable_execution_sdk_python.retries import (
@@ -11,11 +12,17 @@ from aws_durable_execution_sdk_python.retries import (
     RetryStrategyConfig,
     create_retry_strategy,
 )
+from aws_durable_execution_sdk_python.waits import (
+    WaitForConditionDecision,
+    WaitStrategyConfig,
+    create_wait_strategy,
+)
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orderflow.domain.errors import TransientProviderError
+from orderflow.domain.errors import TRANSIENT_PROVIDER_ERRORS
 
 RetryStrategy = Callable[[Exception, int], RetryDecision]
+WaitStrategy = Callable[[Any, int], WaitForConditionDecision]
 
 
 # Errors of the infrastructure a step talks to (the store, AWS APIs): worth
@@ -27,6 +34,13 @@ INFRASTRUCTURE_ERRORS: list[type[Exception]] = [
     sqlite3.OperationalError,
     BotoCoreError,
     ClientError,
+]
+# What a provider step retries: the named transient provider errors (a time-out,
+# throttling, a 5xx) and infrastructure errors. Every TerminalProviderError (card
+# declined, out of stock, undeliverable) and every bug fails the step at once.
+PROVIDER_RETRYABLE: list[type[Exception]] = [
+    *TRANSIENT_PROVIDER_ERRORS,
+    *INFRASTRUCTURE_ERRORS,
 ]
 
 
@@ -58,7 +72,7 @@ def provider_retry() -> RetryStrategy:
             max_delay=Duration.from_seconds(60),
             backoff_rate=2.0,
             jitter_strategy=JitterStrategy.FULL,
-            retryable_error_types=[TransientProviderError, *INFRASTRUCTURE_ERRORS],
+            retryable_error_types=PROVIDER_RETRYABLE,
         )
     )
 
@@ -72,6 +86,29 @@ def compensation_retry() -> RetryStrategy:
             max_delay=Duration.from_minutes(5),
             backoff_rate=2.0,
             jitter_strategy=JitterStrategy.FULL,
-            retryable_error_types=[TransientProviderError, *INFRASTRUCTURE_ERRORS],
+            retryable_error_types=PROVIDER_RETRYABLE,
+        )
+    )
+
+
+def delivery_wait(
+    *, first_seconds: int, max_seconds: int, max_polls: int
+) -> WaitStrategy:
+    """For the delivery poll: back off x2 from ``first_seconds`` to ``max_seconds``.
+
+    HALF jitter (each delay between half and all of its base) spreads the polls
+    of many orders and still guarantees the back-off's pace, so ``max_polls``
+    covers the delivery window. The check marks its state ``done`` when the
+    parcel reaches a final status or the window is spent; ``max_polls`` is a
+    safety net behind it.
+    """
+    return create_wait_strategy(
+        WaitStrategyConfig(
+            should_continue_polling=lambda state: not state["done"],
+            max_attempts=max_polls,
+            initial_delay=Duration.from_seconds(first_seconds),
+            max_delay=Duration.from_seconds(max_seconds),
+            backoff_rate=2.0,
+            jitter_strategy=JitterStrategy.HALF,
         )
     )

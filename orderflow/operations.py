@@ -23,6 +23,19 @@ class Op(StrEnum):
     REFUND_PAYMENT = "compensate-refund-payment"
     RELEASE_INVENTORY = "compensate-release-inventory"
     RECONCILE_ORDER = "reconcile-order"
+    # Fulfilment with an authorisation first, so a failure before capture voids a
+    # hold instead of refunding money (orderflow/steps/fulfilment.py).
+    AUTHORIZE_PAYMENT = "authorize-payment"
+    VOID_PAYMENT = "compensate-void-payment"
+    # Reconciliation (orderflow/steps/reconciliation.py).
+    WAIT_FOR_DELIVERY = "wait-for-delivery"
+    REFUND_DIFFERENCE = "repair-refund-difference"
+    RELEASE_EXCESS = "repair-release-excess"
+    CANCEL_EXTRA_SHIPMENTS = "repair-cancel-extra-shipments"
+    RESHIP_ORDER = "repair-reship-order"
+    WAIT_FOR_REDELIVERY = "wait-for-redelivery"
+    RECHECK_BOOKS = "recheck-books"
+    RAISE_ALERTS = "raise-alerts"
 
 
 def status_op(status: OrderStatus) -> str:

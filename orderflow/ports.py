@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from orderflow.domain.records import (
+    Alert,
     ApprovalRequest,
     Effect,
     OrderRecord,
     OutboxMessage,
 )
+from orderflow.domain.shipping import Tracking
 from orderflow.domain.status import OrderStatus
 
 
@@ -83,4 +85,87 @@ class Store(Protocol):
 
     def list_effects(self, order_id: str) -> list[Effect]:
         """The order's effects in the order they happened."""
+        ...
+
+    def add_alert(self, alert: Alert) -> bool:
+        """Record an alert; False (and no change) if its id exists."""
+        ...
+
+    def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
+        """Alerts, oldest first, optionally for one order."""
+        ...
+
+
+# Fulfilment providers. Every call that changes something carries an idempotency
+# key made by the caller; a provider that sees a key again returns the first
+# effect and does nothing else. Undo calls return None when there is nothing
+# to undo (a refund of money never taken), so a saga may call them blindly.
+# Errors are the named ones in orderflow.domain.errors: the three transient
+# types are retried, every TerminalProviderError is final. See docs/providers.md.
+
+
+class InventoryProvider(Protocol):
+    """Holds stock for orders."""
+
+    def reserve(self, order_id: str, units: int, *, key: str) -> Effect:
+        """Hold ``units`` for the order."""
+        ...
+
+    def release(self, order_id: str, units: int, *, key: str) -> Effect | None:
+        """Give back up to ``units`` the order holds; None if it holds none."""
+        ...
+
+
+class PaymentProvider(Protocol):
+    """Authorises, captures and gives back the customer's money."""
+
+    def authorize(self, order_id: str, amount_cents: int, *, key: str) -> Effect:
+        """Put a hold of ``amount_cents`` on the customer's card."""
+        ...
+
+    def capture(self, order_id: str, amount_cents: int, *, key: str) -> Effect:
+        """Take ``amount_cents`` of the held money."""
+        ...
+
+    def void(self, order_id: str, *, key: str) -> Effect | None:
+        """Drop the uncaptured part of the hold; None if nothing is held."""
+        ...
+
+    def refund(self, order_id: str, amount_cents: int, *, key: str) -> Effect | None:
+        """Give back up to ``amount_cents`` of what was captured; None if none."""
+        ...
+
+
+class ShippingProvider(Protocol):
+    """Books, cancels and tracks parcels."""
+
+    def create(self, order_id: str, *, units: int, service: str, key: str) -> Effect:
+        """Book a parcel of ``units`` at ``service`` speed."""
+        ...
+
+    def cancel(self, order_id: str, shipment_key: str, *, key: str) -> Effect | None:
+        """Cancel the parcel booked under ``shipment_key``; None if not cancellable."""
+        ...
+
+    def track(self, order_id: str, shipment_key: str) -> Tracking:
+        """Where the parcel booked under ``shipment_key`` is now."""
+        ...
+
+
+class Providers(Protocol):
+    """The three fulfilment providers the workflow uses."""
+
+    @property
+    def inventory(self) -> InventoryProvider:
+        """Stock."""
+        ...
+
+    @property
+    def payment(self) -> PaymentProvider:
+        """Money."""
+        ...
+
+    @property
+    def shipping(self) -> ShippingProvider:
+        """Parcels."""
         ...

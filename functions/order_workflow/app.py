@@ -8,12 +8,15 @@ Flow (docs/design.md draws it):
    the approver's message and marks the order AWAITING_APPROVAL, in that order,
    so a reader who sees the status also finds the approval. A rejection ends
    it REJECTED; a time-out ends it CANCELLED.
-3. Fulfil: ``reserve-inventory``, ``capture-payment``, ``create-shipment``, each
-   retried on transient provider errors. A step that fails for good triggers the
-   ``compensate-*`` steps for whatever was done, in reverse; the order ends
-   CANCELLED.
-4. ``reconcile-order``: the books must match the order; COMPLETED, or FAILED
-   with the problems.
+3. Fulfil: ``reserve-inventory``, ``authorize-payment``, ``create-shipment``,
+   ``capture-payment``, each retried on the named transient provider errors. A
+   step that fails for good triggers the ``compensate-*`` steps for whatever was
+   begun, in reverse; the order ends CANCELLED (FAILED if an undo fails too).
+4. Reconcile: ``wait-for-delivery`` polls the carrier until the parcel arrives;
+   ``reconcile-order`` checks the books (money, stock, one live shipment) and a
+   model of normal outcomes; ``repair-*`` steps put right what they can (and a
+   returned parcel is re-shipped and awaited once more); ``raise-alerts`` tells
+   a person. COMPLETED, with any adjustment recorded, or FAILED with the reason.
 
 Every other status change of the read model is a ``record-<status>`` step. Nothing here
 touches the outside world except through a step or a callback submitter, so a
@@ -36,27 +39,25 @@ from aws_durable_execution_sdk_python import (
 from aws_durable_execution_sdk_python.config import (
     Duration,
     StepConfig,
-    StepSemantics,
     WaitForCallbackConfig,
 )
 from aws_durable_execution_sdk_python.serdes import JsonSerDes
 from aws_durable_execution_sdk_python.types import WaitForCallbackContext
 
+from orderflow import saga
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.domain.routing import Route
 from orderflow.domain.status import OrderStatus
 from orderflow.durable import (
-    compensation_retry,
     no_retry,
-    provider_retry,
     store_retry,
 )
 from orderflow.operations import Op, status_op
 from orderflow.steps import approval, readmodel, reconciliation, validation
 from orderflow.steps.deps import Deps
-from orderflow.steps.fulfilment import FULFILMENT, call_provider
+from orderflow.steps.fulfilment import FULFILMENT, idempotency_key, shipment_key
 
 Result = dict[str, Any]
 
@@ -89,21 +90,10 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
         record(OrderStatus.FULFILLING, None)
         failure = _fulfil(ctx, deps, order)
         if failure is not None:
-            return record(OrderStatus.CANCELLED, failure)
+            return record(*failure)
 
         record(OrderStatus.RECONCILING, None)
-        books = ctx.step(
-            lambda _: reconciliation.reconcile(
-                deps(), order_id, total_cents=order["total_cents"], units=order["units"]
-            ),
-            name=Op.RECONCILE_ORDER,
-            config=StepConfig(retry_strategy=store_retry()),
-        )
-        if not books["ok"]:
-            return record(OrderStatus.FAILED, {"problems": books["problems"]})
-        return record(
-            OrderStatus.COMPLETED, {"captured_cents": books["captured_cents"]}
-        )
+        return record(*_reconcile(ctx, deps, order))
 
     return order_workflow
 
@@ -174,35 +164,67 @@ def _collect_approvals(
 
 def _fulfil(
     ctx: DurableContext, deps: Callable[[], Deps], order: Result
-) -> dict[str, Any] | None:
-    """Reserve, capture, ship; on a final failure undo what was done, in reverse."""
-    done: list[Op] = []
+) -> tuple[OrderStatus, dict[str, Any]] | None:
+    """Reserve, authorise, ship, capture; on a final failure undo, in reverse.
+
+    A step that exhausted its retries may have acted before its last answer was
+    lost (a time-out), so its own undo runs too: the provider answers "nothing to
+    undo" when it had not. A refusal (TerminalProviderError) did nothing, and
+    was not retried either.
+    """
+    begun: list[Op] = []
     for op, undo in FULFILMENT:
         try:
-            # AT_LEAST_ONCE_PER_RETRY: a crash between the provider call and its
-            # checkpoint re-runs the call, and the idempotency key makes the repeat
-            # a no-op. AT_MOST_ONCE would leave the effect unknown instead.
-            ctx.step(
-                lambda _, op=op: call_provider(deps(), op, order),  # type: ignore[misc]
-                name=op,
-                config=StepConfig(
-                    retry_strategy=provider_retry(),
-                    step_semantics=StepSemantics.AT_LEAST_ONCE_PER_RETRY,
-                ),
-            )
+            saga.provider_step(ctx, deps, op, order)
         except StepError as e:
-            for undo_op in reversed(done):
-                ctx.step(
-                    lambda _, u=undo_op: call_provider(deps(), u, order),  # type: ignore[misc]
-                    name=undo_op,
-                    config=StepConfig(retry_strategy=compensation_retry()),
-                )
-            return {
-                "reason": f"{op} failed: {e.message}",
-                "compensated": list(map(str, reversed(done))),
-            }
-        done.append(undo)
+            if not saga.refused(e):
+                begun.append(undo)
+            reason = f"{op} failed: {e.message}"
+            return saga.undo_in_reverse(ctx, deps, order, begun[::-1], reason=reason)
+        begun.append(undo)
     return None
+
+
+def _reconcile(
+    ctx: DurableContext, deps: Callable[[], Deps], order: Result
+) -> tuple[OrderStatus, dict[str, Any]]:
+    """Await delivery, check the books, repair what can be repaired, alert."""
+    order_id = order["order_id"]
+    delivery = saga.await_delivery(
+        ctx, deps, order, Op.WAIT_FOR_DELIVERY, shipment_key(order_id)
+    )
+    first = books = saga.check_books(
+        ctx, deps, order, delivery, Op.RECONCILE_ORDER, may_reship=True
+    )
+    adjustments: list[dict[str, Any]] = []
+    failure: str | None = None
+    if first["repairs"]:
+        adjustments, failure = saga.run_repairs(ctx, deps, order, first["repairs"])
+        if failure is None and any(a["op"] == Op.RESHIP_ORDER for a in adjustments):
+            reshipped = idempotency_key(order_id, Op.RESHIP_ORDER)
+            delivery = saga.await_delivery(
+                ctx, deps, order, Op.WAIT_FOR_REDELIVERY, reshipped
+            )
+        books = saga.check_books(
+            ctx, deps, order, delivery, Op.RECHECK_BOOKS, may_reship=False
+        )
+    alerts = reconciliation.alerts_for(order_id, first, books, adjustments, failure)
+    saga.raise_alerts(ctx, deps, order_id, alerts)
+    if failure is not None or not books["ok"]:
+        return OrderStatus.FAILED, {
+            "reason": failure or "; ".join(books["problems"]),
+            "problems": books["problems"],
+            "adjustments": adjustments,
+        }
+    detail: dict[str, Any] = {"captured_cents": books["captured_cents"]}
+    if adjustments:
+        detail |= {
+            "refunded_cents": books["refunded_cents"],
+            "adjustments": adjustments,
+        }
+    if books["anomalies"]:
+        detail["anomalies"] = [a["kind"] for a in books["anomalies"]]
+    return OrderStatus.COMPLETED, detail
 
 
 @functools.cache

@@ -8,10 +8,11 @@ Items (``<seq>`` is a sortable key from ``time.time_ns()``, see ``_next_seq``):
   collection, so ``list_effects`` is one strongly consistent query.
 - ``EFFECT#<idempotency_key>`` / ``EFFECT``: the key's guard, written in one
   transaction with the ledger line so each key is recorded once, across orders.
-- ``APPROVAL#<callback_id>`` / ``APPROVAL`` and ``OUTBOX#<message_id>`` /
-  ``OUTBOX``, each also keyed in ``by-order`` (``gsi1pk`` = ``ORDER#<order_id>``,
-  ``gsi1sk`` = ``<KIND>#<seq>``) and ``by-kind`` (``gsi2pk`` = ``<KIND>``,
-  ``gsi2sk`` = ``<status>#<seq>`` for approvals, ``<seq>`` for messages).
+- ``APPROVAL#<callback_id>`` / ``APPROVAL``, ``OUTBOX#<message_id>`` /
+  ``OUTBOX`` and ``ALERT#<alert_id>`` / ``ALERT``, each also keyed in
+  ``by-order`` (``gsi1pk`` = ``ORDER#<order_id>``, ``gsi1sk`` = ``<KIND>#<seq>``)
+  and ``by-kind`` (``gsi2pk`` = ``<KIND>``, ``gsi2sk`` = ``<status>#<seq>`` for
+  approvals, ``<seq>`` for the others).
 
 GSI reads are eventually consistent: a listing of approvals or messages may miss
 one written a moment earlier. Numbers come back as ``int``, or as ``float`` when
@@ -32,6 +33,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from orderflow.domain.records import (
+    Alert,
     ApprovalRequest,
     Effect,
     OrderRecord,
@@ -234,8 +236,24 @@ class DynamoDbStore:
         items = self._query(None, f"ORDER#{order_id}", "EFFECT#")
         return [_record(Effect, i) for i in items]
 
+    def add_alert(self, alert: Alert) -> bool:
+        """Record an alert; False (and no change) if its id exists."""
+        return self._put_listed("ALERT", alert.alert_id, alert, "")
+
+    def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
+        """Alerts, oldest first, optionally for one order."""
+        if order_id is None:
+            items = self._query(BY_KIND, "ALERT", "")
+        else:
+            items = self._query(BY_ORDER, f"ORDER#{order_id}", "ALERT#")
+        return [_record(Alert, i) for i in items]
+
     def _put_listed(
-        self, kind: str, ident: str, record: ApprovalRequest | OutboxMessage, sort: str
+        self,
+        kind: str,
+        ident: str,
+        record: ApprovalRequest | OutboxMessage | Alert,
+        sort: str,
     ) -> bool:
         """Put an approval or a message with its keys in both indexes."""
         seq = _next_seq()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orderflow.domain.records import (
+    Alert,
     ApprovalRequest,
     Effect,
     OrderRecord,
@@ -69,6 +70,17 @@ CREATE TABLE IF NOT EXISTS effects (
     seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS effects_by_order ON effects (order_id);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS alerts_by_order ON alerts (order_id);
 """
 
 
@@ -273,6 +285,29 @@ class SqliteStore:
             ).fetchall()
         return [_effect(r) for r in rows]
 
+    # alerts
+
+    def add_alert(self, alert: Alert) -> bool:
+        """Record an alert; False (and no change) if its id exists."""
+        row = asdict(alert) | {"detail": json.dumps(alert.detail)}
+        with self._db() as db:
+            cur = db.execute(
+                f"INSERT OR IGNORE INTO alerts ({', '.join(row)}, seq) VALUES "  # noqa: S608
+                f"({', '.join('?' for _ in row)},"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts))",
+                tuple(row.values()),
+            )
+            return cur.rowcount == 1
+
+    def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
+        """Alerts, oldest first, optionally for one order."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM alerts WHERE (?1 IS NULL OR order_id = ?1) ORDER BY seq",
+                (order_id,),
+            ).fetchall()
+        return [_alert(r) for r in rows]
+
 
 def _approval(row: sqlite3.Row) -> ApprovalRequest:
     data = dict(row)
@@ -284,3 +319,9 @@ def _effect(row: sqlite3.Row) -> Effect:
     data = dict(row)
     data.pop("seq")
     return Effect(**data)
+
+
+def _alert(row: sqlite3.Row) -> Alert:
+    data = dict(row)
+    data.pop("seq")
+    return Alert(**data | {"detail": json.loads(data["detail"])})

@@ -45,3 +45,43 @@ class TerminalProviderError(ProviderError):
 
 class OrderConflictError(OrderflowError):
     """The order id is already taken by a different order body."""
+
+
+# The named provider errors. Adapters raise these and nothing vaguer: the retry
+# strategies (orderflow/durable.py) retry the three transient ones by name, and
+# every terminal one fails its step at once.
+
+
+class ProviderTimeoutError(TransientProviderError):
+    """No answer in time: the provider may have acted; the key settles it."""
+
+
+class ProviderThrottledError(TransientProviderError):
+    """Too many requests (HTTP 429): the provider did nothing; try again later."""
+
+
+class ProviderUnavailableError(TransientProviderError):
+    """A 5xx or a refused connection: the provider did nothing; try again later."""
+
+
+class OutOfStockError(TerminalProviderError):
+    """Inventory cannot hold the units asked for."""
+
+
+class CardDeclinedError(TerminalProviderError):
+    """The payment provider refused the card."""
+
+
+class AddressUndeliverableError(TerminalProviderError):
+    """The carrier cannot deliver to the address."""
+
+
+class ShipmentNotFoundError(TerminalProviderError):
+    """The carrier knows no shipment under that key."""
+
+
+TRANSIENT_PROVIDER_ERRORS: tuple[type[TransientProviderError], ...] = (
+    ProviderTimeoutError,
+    ProviderThrottledError,
+    ProviderUnavailableError,
+)

@@ -80,3 +80,16 @@ class Effect:
     quantity: int = 0
     reference: str = ""
     created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a person should look at about one order; keyed, raised once."""
+
+    alert_id: str  # "<order_id>:<kind>": a retried step raises the same alert
+    order_id: str
+    kind: str  # books-mismatch | slow-delivery | refund-ratio | compensation-failed
+    severity: str  # "warning" (handled, worth a look) | "critical" (act now)
+    message: str
+    created_at: str
+    detail: dict[str, Any] = field(default_factory=dict)

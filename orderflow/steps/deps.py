@@ -1,4 +1,4 @@
-"""What the steps need: the store, the provider, settings and a clock."""
+"""What the steps need: the store, the providers, settings and a clock."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.config import Settings
-from orderflow.ports import Store
+from orderflow.ports import Providers, Store
 
 
 def _utcnow() -> datetime:
@@ -17,10 +16,10 @@ def _utcnow() -> datetime:
 
 @dataclass
 class Deps:
-    """What the steps need: the store, the provider, settings and a clock."""
+    """What the steps need: the store, the providers, settings and a clock."""
 
     store: Store
-    provider: SandboxProvider
+    provider: Providers  # inventory, payment and shipping
     settings: Settings = field(default_factory=Settings)
     now: Callable[[], datetime] = _utcnow
 

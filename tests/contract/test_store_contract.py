@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from orderflow.adapters.dynamodb_store import DynamoDbStore, table_definition
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
+from orderflow.domain.records import Alert, ApprovalRequest, Effect, OutboxMessage
 from orderflow.domain.status import OrderStatus
 from orderflow.ports import Store
 
@@ -392,3 +392,49 @@ def test_list_effects_in_recording_order_and_scoped_to_the_order(
     assert store.list_effects("o-1") == [recorded[0], recorded[2], recorded[3]]
     assert store.list_effects("o-2") == [recorded[1]]
     assert store.list_effects("o-3") == []
+
+
+# alerts
+
+
+def alert(alert_id: str, order_id: str = "o-1", **changes: Any) -> Alert:
+    """A warning about an order with sensible defaults."""
+    fields: dict[str, Any] = {
+        "kind": "books-repaired",
+        "severity": "warning",
+        "message": "refunded 12.50 taken twice",
+        "created_at": T0,
+        "detail": {"problems": ["captured twice"], "z": 4.25, "adjustments": []},
+    }
+    return Alert(alert_id, order_id, **(fields | changes))
+
+
+def test_add_alert_twice_returns_false_and_keeps_the_first(store: Store) -> None:
+    first = alert("o-1:books-repaired")
+
+    assert store.add_alert(first) is True
+    assert store.add_alert(alert("o-1:books-repaired", message="again")) is False
+
+    assert store.list_alerts() == [first]
+
+
+def test_alert_detail_round_trips_nested_json(store: Store) -> None:
+    detail = {"adjustments": [{"op": "repair", "amount_cents": 1250}], "z": 3.5}
+    stored = alert("o-1:slow-delivery", detail=detail)
+    store.add_alert(stored)
+
+    [back] = store.list_alerts(order_id="o-1")
+
+    assert back == stored
+    assert type(back.detail["z"]) is float
+    assert type(back.detail["adjustments"][0]["amount_cents"]) is int
+
+
+def test_list_alerts_is_oldest_first_and_filters_by_order(store: Store) -> None:
+    z, m, a = alert("z", "o-1"), alert("m", "o-2"), alert("a", "o-1")
+    for item in (z, m, a):
+        store.add_alert(item)
+
+    assert store.list_alerts() == [z, m, a]
+    assert store.list_alerts(order_id="o-1") == [z, a]
+    assert store.list_alerts(order_id="o-3") == []

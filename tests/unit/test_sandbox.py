@@ -1,23 +1,58 @@
-"""The sandbox provider: fault strings, injected failures, and its idempotent ledger."""
+"""The sandbox providers: fault strings, injected failures, and idempotent ledgers."""
 
 from __future__ import annotations
 
 import pytest
 
-from orderflow.adapters.sandbox import Fault, SandboxProvider, parse_faults
+from orderflow.adapters.sandbox import (
+    Fault,
+    FaultInjector,
+    FaultKind,
+    SandboxProvider,
+    parse_faults,
+)
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.errors import TerminalProviderError, TransientProviderError
+from orderflow.domain.errors import (
+    AddressUndeliverableError,
+    CardDeclinedError,
+    OutOfStockError,
+    ProviderThrottledError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    TerminalProviderError,
+)
 
 
-def test_fault_string_parses_counts_and_probabilities() -> None:
+def _actions(store: SqliteStore, order_id: str = "O-1") -> list[tuple[str, int, int]]:
+    return [
+        (f"{e.provider}.{e.action}", e.amount_cents, e.quantity)
+        for e in store.list_effects(order_id)
+    ]
+
+
+# the fault language
+
+
+def test_fault_string_parses_counts_probabilities_kinds_and_latency() -> None:
     faults = parse_faults(
-        " payment.capture=2x:transient , inventory.reserve=0.05:terminal,"
+        " payment.capture=2x:transient , inventory.reserve=0.05:out_of_stock,"
+        "payment.capture=1.0:latency:750,shipping.delivery=1x:returned,"
     )
 
     assert faults == {
-        "payment.capture": Fault(probability=0.0, first_calls=2, terminal=False),
-        "inventory.reserve": Fault(probability=0.05, first_calls=0, terminal=True),
+        "payment.capture": (
+            Fault(0.0, 2, FaultKind.TRANSIENT),
+            Fault(1.0, 0, FaultKind.LATENCY, latency_ms=750),
+        ),
+        "inventory.reserve": (Fault(0.05, 0, FaultKind.OUT_OF_STOCK),),
+        "shipping.delivery": (Fault(0.0, 1, FaultKind.RETURNED),),
     }
+
+
+def test_latency_without_milliseconds_defaults_to_200() -> None:
+    (fault,) = parse_faults("shipping.track=0.5:latency")["shipping.track"]
+
+    assert fault.latency_ms == 200
 
 
 def test_empty_fault_string_means_no_faults() -> None:
@@ -25,31 +60,52 @@ def test_empty_fault_string_means_no_faults() -> None:
 
 
 @pytest.mark.parametrize(
-    "part",
+    ("part", "why"),
     [
-        "payment.capture",
-        "payment.capture=2x",
-        "payment.capture=2x:flaky",
-        "payment.capture=twice:transient",
-        "payment.capture=x:terminal",
+        ("payment.capture", "expected provider.action"),
+        ("payment.capture=2x", "expected provider.action"),
+        ("payment.capture=2x:flaky", "'flaky' is not a valid FaultKind"),
+        ("payment.capture=twice:transient", "expected provider.action"),
+        ("payment.capture=x:terminal", "expected provider.action"),
+        ("payment.charge=1x:transient", "unknown target 'payment.charge'"),
+        ("payment.capture=1x:returned", "returned does not apply"),
+        ("shipping.delivery=1x:timeout", "timeout does not apply"),
+        ("payment.capture=1.5:transient", "out of range"),
+        ("payment.capture=1x:transient:300", "only latency takes"),
     ],
 )
-def test_malformed_fault_is_refused_naming_the_part(part: str) -> None:
+def test_malformed_fault_is_refused_naming_the_part(part: str, why: str) -> None:
     with pytest.raises(ValueError, match="ORDERFLOW_FAULTS") as caught:
         parse_faults(f"shipping.create=1x:terminal,{part}")
 
     assert repr(part) in str(caught.value)
+    assert why in str(caught.value)
+
+
+def test_injected_latency_sleeps_for_its_milliseconds() -> None:
+    slept: list[float] = []
+    injector = FaultInjector(
+        parse_faults("payment.capture=2x:latency:300"), sleep=slept.append
+    )
+
+    for _ in range(3):
+        injector.fire("payment.capture", "k")
+
+    assert slept == [0.3, 0.3]
+
+
+# faults on calls
 
 
 def test_first_n_calls_per_key_fail_transiently_then_succeed(
     store: SqliteStore,
 ) -> None:
-    provider = SandboxProvider(store, "payment.capture=2x:transient")
+    payment = SandboxProvider(store, "payment.capture=2x:unavailable").payment
 
     for call in (1, 2):
-        with pytest.raises(TransientProviderError, match=f"call {call}"):
-            provider.capture_payment("O-1", 500, key="O-1:capture")
-    effect = provider.capture_payment("O-1", 500, key="O-1:capture")
+        with pytest.raises(ProviderUnavailableError, match=f"call {call}"):
+            payment.capture("O-1", 500, key="O-1:capture")
+    effect = payment.capture("O-1", 500, key="O-1:capture")
 
     assert (effect.provider, effect.action, effect.amount_cents) == (
         "payment",
@@ -59,33 +115,84 @@ def test_first_n_calls_per_key_fail_transiently_then_succeed(
     assert [e.idempotency_key for e in store.list_effects("O-1")] == ["O-1:capture"]
 
 
-def test_failures_are_counted_per_idempotency_key(store: SqliteStore) -> None:
-    provider = SandboxProvider(store, "payment.capture=1x:transient")
-
-    with pytest.raises(TransientProviderError):
-        provider.capture_payment("O-1", 500, key="O-1:capture")
-    with pytest.raises(TransientProviderError):
-        provider.capture_payment("O-2", 500, key="O-2:capture")
-
-    assert provider.capture_payment("O-1", 500, key="O-1:capture").amount_cents == 500
-
-
-def test_terminal_fault_raises_a_terminal_error_and_records_nothing(
-    store: SqliteStore,
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        ("unavailable", ProviderUnavailableError),
+        ("transient", ProviderUnavailableError),
+        ("throttled", ProviderThrottledError),
+    ],
+)
+def test_refused_transient_call_records_nothing(
+    store: SqliteStore, kind: str, error: type[Exception]
 ) -> None:
-    provider = SandboxProvider(store, "shipping.create=1x:terminal")
+    inventory = SandboxProvider(store, f"inventory.reserve=1x:{kind}").inventory
 
-    with pytest.raises(TerminalProviderError):
-        provider.create_shipment("O-1", key="O-1:ship")
+    with pytest.raises(error):
+        inventory.reserve("O-1", 2, key="O-1:reserve")
 
     assert store.list_effects("O-1") == []
 
 
-def test_faults_only_hit_their_target(store: SqliteStore) -> None:
-    provider = SandboxProvider(store, "payment.capture=5x:terminal")
+def test_timeout_acts_then_loses_the_answer_and_the_retry_returns_the_effect(
+    store: SqliteStore,
+) -> None:
+    payment = SandboxProvider(store, "payment.authorize=1x:timeout").payment
 
-    provider.reserve_inventory("O-1", 2, key="O-1:reserve")
-    provider.refund_payment("O-1", 500, key="O-1:refund")
+    with pytest.raises(ProviderTimeoutError):
+        payment.authorize("O-1", 900, key="O-1:authorize")
+    assert _actions(store) == [("payment.authorize", 900, 0)]
+
+    again = payment.authorize("O-1", 900, key="O-1:authorize")
+
+    assert again.idempotency_key == "O-1:authorize"
+    assert _actions(store) == [("payment.authorize", 900, 0)]
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("inventory.reserve", OutOfStockError),
+        ("payment.authorize", CardDeclinedError),
+        ("shipping.create", AddressUndeliverableError),
+    ],
+)
+def test_terminal_fault_is_the_providers_own_refusal_and_records_nothing(
+    store: SqliteStore, target: str, error: type[TerminalProviderError]
+) -> None:
+    sandbox = SandboxProvider(store, f"{target}=1x:terminal")
+    calls = {
+        "inventory.reserve": lambda: sandbox.inventory.reserve("O-1", 1, key="k"),
+        "payment.authorize": lambda: sandbox.payment.authorize("O-1", 1, key="k"),
+        "shipping.create": lambda: sandbox.shipping.create(
+            "O-1", units=1, service="standard", key="k"
+        ),
+    }
+
+    with pytest.raises(error):
+        calls[target]()
+
+    assert store.list_effects("O-1") == []
+
+
+def test_duplicate_fault_applies_the_effect_twice_under_two_keys(
+    store: SqliteStore,
+) -> None:
+    payment = SandboxProvider(store, "payment.capture=1x:duplicate").payment
+
+    payment.capture("O-1", 700, key="O-1:capture")
+    payment.capture("O-1", 700, key="O-1:capture")  # a retry: nothing new
+
+    keys = [e.idempotency_key for e in store.list_effects("O-1")]
+    assert keys == ["O-1:capture", "O-1:capture#dup"]
+    assert _actions(store) == [("payment.capture", 700, 0)] * 2
+
+
+def test_faults_only_hit_their_target(store: SqliteStore) -> None:
+    sandbox = SandboxProvider(store, "payment.capture=5x:terminal")
+
+    sandbox.inventory.reserve("O-1", 2, key="O-1:reserve")
+    sandbox.payment.authorize("O-1", 500, key="O-1:authorize")
 
     assert len(store.list_effects("O-1")) == 2
 
@@ -94,49 +201,78 @@ def test_faults_only_hit_their_target(store: SqliteStore) -> None:
 def test_probability_faults_follow_their_rate(
     store: SqliteStore, rate: str, fails: bool
 ) -> None:
-    provider = SandboxProvider(store, f"inventory.reserve={rate}:transient", seed=1)
+    inventory = SandboxProvider(
+        store, f"inventory.reserve={rate}:unavailable", seed=1
+    ).inventory
     outcomes = []
     for n in range(20):
         try:
-            provider.reserve_inventory("O-1", 1, key=f"O-1:{n}")
+            inventory.reserve("O-1", 1, key=f"O-1:{n}")
             outcomes.append(False)
-        except TransientProviderError:
+        except ProviderUnavailableError:
             outcomes.append(True)
 
     assert outcomes == [fails] * 20
 
 
+# ledgers and undo
+
+
 def test_repeating_a_call_with_the_same_key_returns_the_first_effect(
     store: SqliteStore,
 ) -> None:
-    provider = SandboxProvider(store)
+    payment = SandboxProvider(store).payment
 
-    first = provider.capture_payment("O-1", 500, key="O-1:capture")
-    again = provider.capture_payment("O-1", 999, key="O-1:capture")
+    first = payment.capture("O-1", 500, key="O-1:capture")
+    again = payment.capture("O-1", 999, key="O-1:capture")
 
     assert again == first
     assert [e.amount_cents for e in store.list_effects("O-1")] == [500]
 
 
-def test_undo_calls_book_negative_amounts_and_quantities(store: SqliteStore) -> None:
-    provider = SandboxProvider(store)
+def test_undo_of_what_never_happened_is_none_and_records_nothing(
+    store: SqliteStore,
+) -> None:
+    sandbox = SandboxProvider(store)
 
-    provider.reserve_inventory("O-1", 3, key="k1")
-    provider.capture_payment("O-1", 700, key="k2")
-    provider.create_shipment("O-1", key="k3")
-    provider.cancel_shipment("O-1", key="k4")
-    provider.refund_payment("O-1", 700, key="k5")
-    provider.release_inventory("O-1", 3, key="k6")
+    assert sandbox.inventory.release("O-1", 3, key="r") is None
+    assert sandbox.payment.void("O-1", key="v") is None
+    assert sandbox.payment.refund("O-1", 700, key="f") is None
+    assert sandbox.shipping.cancel("O-1", "O-1:ship", key="c") is None
+    assert store.list_effects("O-1") == []
 
-    effects = store.list_effects("O-1")
-    assert [(e.provider, e.action) for e in effects] == [
-        ("inventory", "reserve"),
-        ("payment", "capture"),
-        ("shipping", "create"),
-        ("shipping", "cancel"),
-        ("payment", "refund"),
-        ("inventory", "release"),
+
+def test_undo_calls_book_negative_amounts_within_what_was_done(
+    store: SqliteStore,
+) -> None:
+    sandbox = SandboxProvider(store)
+    sandbox.inventory.reserve("O-1", 3, key="k1")
+    sandbox.payment.authorize("O-1", 700, key="k2")
+    sandbox.shipping.create("O-1", units=3, service="standard", key="k3")
+    sandbox.payment.capture("O-1", 700, key="k4")
+
+    sandbox.shipping.cancel("O-1", "k3", key="k5")
+    sandbox.payment.refund("O-1", 10_000, key="k6")  # more than was captured
+    assert sandbox.payment.void("O-1", key="k7") is None  # the capture took the hold
+    sandbox.inventory.release("O-1", 5, key="k8")  # more than was held
+
+    assert _actions(store) == [
+        ("inventory.reserve", 0, 3),
+        ("payment.authorize", 700, 0),
+        ("shipping.create", 0, 1),
+        ("payment.capture", 700, 0),
+        ("shipping.cancel", 0, -1),
+        ("payment.refund", -700, 0),
+        ("inventory.release", 0, -3),
     ]
-    assert sum(e.amount_cents for e in effects) == 0
-    assert sum(e.quantity for e in effects) == 0
-    assert effects[1].reference == "payment-k2"
+
+
+def test_void_drops_an_uncaptured_hold(store: SqliteStore) -> None:
+    payment = SandboxProvider(store).payment
+    payment.authorize("O-1", 700, key="a")
+
+    voided = payment.void("O-1", key="v")
+
+    assert voided is not None
+    assert voided.amount_cents == -700
+    assert payment.void("O-1", key="v2") is None

@@ -30,9 +30,11 @@ FULFIL_AND_RECONCILE = [
     status_op(OrderStatus.APPROVED),
     status_op(OrderStatus.FULFILLING),
     Op.RESERVE_INVENTORY,
-    Op.CAPTURE_PAYMENT,
+    Op.AUTHORIZE_PAYMENT,
     Op.CREATE_SHIPMENT,
+    Op.CAPTURE_PAYMENT,
     status_op(OrderStatus.RECONCILING),
+    Op.WAIT_FOR_DELIVERY,
     Op.RECONCILE_ORDER,
     status_op(OrderStatus.COMPLETED),
 ]
@@ -75,8 +77,11 @@ def test_low_risk_order_completes_without_a_human(
     ]
     assert ledger(h.store, "ORD-T-LOW") == [
         ("inventory.reserve", 0, 3),
-        ("payment.capture", LOW_RISK_CENTS, 0),
+        ("payment.authorize", LOW_RISK_CENTS, 0),
         ("shipping.create", 0, 1),
+        ("payment.capture", LOW_RISK_CENTS, 0),
+        ("shipping.in_transit", 0, 0),
+        ("shipping.delivered", 0, 0),
     ]
     assert h.store.list_approvals(order_id="ORD-T-LOW") == []
     assert h.store.list_outbox(order_id="ORD-T-LOW") == []
@@ -120,10 +125,13 @@ def test_high_risk_order_waits_for_one_approver_then_completes_when_approved(
     ]
     assert [a for a, _, _ in ledger(h.store, "ORD-T-HIGH")] == [
         "inventory.reserve",
-        "payment.capture",
+        "payment.authorize",
         "shipping.create",
+        "payment.capture",
+        "shipping.in_transit",
+        "shipping.delivered",
     ]
-    assert ledger(h.store, "ORD-T-HIGH")[1][1] == HIGH_RISK_CENTS
+    assert ledger(h.store, "ORD-T-HIGH")[3][1] == HIGH_RISK_CENTS
 
 
 def test_approver_rejection_ends_rejected_with_approver_and_comment_and_no_effects(

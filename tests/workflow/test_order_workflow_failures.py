@@ -1,8 +1,8 @@
 """The order workflow when things go wrong, and its promise under replay.
 
-Provider faults come from the sandbox's ``ORDERFLOW_FAULTS`` strings; retry
-delays are skipped by the runner. Replay tests count store writes per key: the
-handler is re-invoked after every suspension, and no write may repeat.
+Provider faults and compensation are in test_fulfilment.py, reconciliation in
+test_reconciliation.py. Replay tests count store writes per key: the handler is
+re-invoked after every suspension, and no write may repeat.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op, status_op
+from orderflow.operations import Op
 from orderflow.steps import fulfilment, validation
 from tests.utils.orders import high_risk_order, load_event, low_risk_order
 from tests.workflow.conftest import (
@@ -27,78 +27,7 @@ from tests.workflow.conftest import (
     op_names,
 )
 
-PROVIDER_MAX_ATTEMPTS = 5  # orderflow.durable.provider_retry
 LOW_RISK_CENTS = 64_99
-
-
-def test_transient_capture_failure_is_retried_and_charged_once(
-    harness: Callable[..., Harness],
-) -> None:
-    h = harness(faults="payment.capture=2x:transient")
-
-    result = h.run(low_risk_order("ORD-T-FLAKY"))
-
-    assert body(result)["status"] == "COMPLETED"
-    capture = result.get_step(Op.CAPTURE_PAYMENT)
-    assert capture.status is OperationStatus.SUCCEEDED
-    assert capture.attempt == 3  # two injected failures, then success
-    assert result.get_step(Op.RESERVE_INVENTORY).attempt == 1
-    assert [a for a, _, _ in ledger(h.store, "ORD-T-FLAKY")].count(
-        "payment.capture"
-    ) == 1
-    assert ledger(h.store, "ORD-T-FLAKY")[1] == ("payment.capture", LOW_RISK_CENTS, 0)
-
-
-def test_exhausted_transient_retries_cancel_the_order_and_release_inventory(
-    harness: Callable[..., Harness],
-) -> None:
-    h = harness(faults="payment.capture=10x:transient")
-
-    result = h.run(low_risk_order("ORD-T-DOWN"))
-
-    assert body(result)["status"] == "CANCELLED"
-    assert body(result)["compensated"] == [Op.RELEASE_INVENTORY]
-    capture = result.get_step(Op.CAPTURE_PAYMENT)
-    assert capture.status is OperationStatus.FAILED
-    assert capture.attempt == PROVIDER_MAX_ATTEMPTS
-    assert op_names(result)[-2:] == [
-        Op.RELEASE_INVENTORY,
-        status_op(OrderStatus.CANCELLED),
-    ]
-    assert Op.CREATE_SHIPMENT not in op_names(result)
-    assert ledger(h.store, "ORD-T-DOWN") == [
-        ("inventory.reserve", 0, 3),
-        ("inventory.release", 0, -3),
-    ]
-    assert history(h.store, "ORD-T-DOWN")[-1] == "CANCELLED"
-
-
-def test_terminal_shipping_error_is_not_retried_and_undoes_in_reverse_order(
-    harness: Callable[..., Harness],
-) -> None:
-    # 1x: a retry would succeed, so COMPLETED here would mean it was retried.
-    h = harness(faults="shipping.create=1x:terminal")
-
-    result = h.run(low_risk_order("ORD-T-NOSHIP"))
-
-    assert body(result)["status"] == "CANCELLED"
-    shipment = result.get_step(Op.CREATE_SHIPMENT)
-    assert (shipment.status, shipment.attempt) == (OperationStatus.FAILED, 1)
-    assert op_names(result)[-3:] == [
-        Op.REFUND_PAYMENT,
-        Op.RELEASE_INVENTORY,
-        status_op(OrderStatus.CANCELLED),
-    ]
-    assert ledger(h.store, "ORD-T-NOSHIP") == [
-        ("inventory.reserve", 0, 3),
-        ("payment.capture", LOW_RISK_CENTS, 0),
-        ("payment.refund", -LOW_RISK_CENTS, 0),
-        ("inventory.release", 0, -3),
-    ]
-    record = h.store.get_order("ORD-T-NOSHIP")
-    assert record is not None
-    assert record.status is OrderStatus.CANCELLED
-    assert Op.CREATE_SHIPMENT in record.detail["reason"]
 
 
 def test_invalid_order_fails_validation_once_naming_the_fields(
@@ -132,8 +61,11 @@ def test_every_side_effect_happens_once_however_often_the_handler_replays(
     assert counting.count("record_effect") == Counter(
         {
             keys[Op.RESERVE_INVENTORY]: 1,
-            keys[Op.CAPTURE_PAYMENT]: 1,
+            keys[Op.AUTHORIZE_PAYMENT]: 1,
             keys[Op.CREATE_SHIPMENT]: 1,
+            keys[Op.CAPTURE_PAYMENT]: 1,
+            f"{keys[Op.CREATE_SHIPMENT]}:in_transit": 1,
+            f"{keys[Op.CREATE_SHIPMENT]}:delivered": 1,
         }
     )
     assert counting.count("put_approval") == Counter({callback_id: 1})
@@ -150,7 +82,7 @@ def test_every_side_effect_happens_once_however_often_the_handler_replays(
     )
     # ...and the store agrees: one row per key.
     effects = store.list_effects("ORD-T-REPLAY")
-    assert len({e.idempotency_key for e in effects}) == len(effects) == 3
+    assert len({e.idempotency_key for e in effects}) == len(effects) == 6
     assert len(store.list_outbox(order_id="ORD-T-REPLAY")) == 1
     assert len(store.list_approvals(order_id="ORD-T-REPLAY")) == 1
     assert history(store, "ORD-T-REPLAY") == ["RECEIVED", *statuses]
@@ -179,26 +111,25 @@ def test_validation_rerun_on_replay_leaves_the_order_row_untouched(
 
 
 @pytest.mark.parametrize(
-    "op", [Op.RESERVE_INVENTORY, Op.CAPTURE_PAYMENT, Op.CREATE_SHIPMENT]
+    "op",
+    [
+        Op.RESERVE_INVENTORY,
+        Op.AUTHORIZE_PAYMENT,
+        Op.CREATE_SHIPMENT,
+        Op.CAPTURE_PAYMENT,
+    ],
 )
 def test_provider_call_rerun_with_the_same_key_has_no_second_effect(
     harness: Callable[..., Harness], op: Op
 ) -> None:
     h = harness()
-    assert body(h.run(low_risk_order("ORD-T-AGAIN")))["status"] == "COMPLETED"
-    provider, key = h.deps.provider, fulfilment.idempotency_key("ORD-T-AGAIN", op)
-    calls = {
-        Op.RESERVE_INVENTORY: lambda: provider.reserve_inventory(
-            "ORD-T-AGAIN", 3, key=key
-        ),
-        Op.CAPTURE_PAYMENT: lambda: provider.capture_payment(
-            "ORD-T-AGAIN", LOW_RISK_CENTS, key=key
-        ),
-        Op.CREATE_SHIPMENT: lambda: provider.create_shipment("ORD-T-AGAIN", key=key),
-    }
+    order = low_risk_order("ORD-T-AGAIN")
+    assert body(h.run(order))["status"] == "COMPLETED"
+    summary = {"order_id": "ORD-T-AGAIN", "units": 3, "total_cents": LOW_RISK_CENTS}
     before = ledger(h.store, "ORD-T-AGAIN")
 
-    effect = calls[op]()  # what AT_LEAST_ONCE_PER_RETRY may do after a crash
+    # What AT_LEAST_ONCE_PER_RETRY does after a crash: the same call, same key.
+    again = fulfilment.call_provider(h.deps, op, summary)
 
-    assert effect.idempotency_key == key
+    assert again["idempotency_key"] == fulfilment.idempotency_key("ORD-T-AGAIN", op)
     assert ledger(h.store, "ORD-T-AGAIN") == before
