@@ -53,7 +53,14 @@ def test_status_json_has_the_read_model_and_the_ledger(stack: StackProcess) -> N
 
     data = json.loads(result.stdout)
     assert data["status"] == "COMPLETED"
-    assert {e["action"] for e in data["effects"]} == {"reserve", "capture", "create"}
+    assert {e["action"] for e in data["effects"]} == {
+        "reserve",
+        "authorize",
+        "create",
+        "capture",
+        "in_transit",
+        "delivered",
+    }
 
 
 def test_approvals_then_approve_completes_the_order(

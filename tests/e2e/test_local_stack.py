@@ -41,8 +41,11 @@ def test_low_risk_order_completes_without_a_human(stack: StackProcess) -> None:
         "COMPLETED",
     ]
     assert sorted(e["action"] for e in done["effects"]) == [
+        "authorize",
         "capture",
         "create",
+        "delivered",
+        "in_transit",
         "reserve",
     ]
     assert done["execution_arn"]
@@ -62,7 +65,7 @@ def test_duplicate_submit_is_one_execution_with_one_set_of_effects(
     assert third[0] == 202 and third[1]["status"] == "COMPLETED"
     assert len(stack.executions_named("E2E-DUP-1")) == 1
     effects = stack.store.list_effects("E2E-DUP-1")
-    assert len(effects) == 3 == len({e.idempotency_key for e in effects})
+    assert len(effects) == 6 == len({e.idempotency_key for e in effects})
 
 
 def test_same_order_id_with_another_body_is_a_conflict(stack: StackProcess) -> None:

@@ -41,7 +41,7 @@ def test_order_waiting_for_approval_survives_a_restart_and_completes(
             ).encode(),
         )
         done = second.wait_for_status("E2E-RESTART-1", OrderStatus.COMPLETED)
-        assert len(done["effects"]) == 3
+        assert len(done["effects"]) == 6  # 4 fulfilment effects, 2 tracking events
         assert len(second.executions_named("E2E-RESTART-1")) == 1
         # The same order submitted after the restart is still the one execution.
         assert second.submit(high_risk_order("E2E-RESTART-1"))[1]["duplicate"] is True
