@@ -25,8 +25,9 @@ from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
 from orderflow.domain.status import OrderStatus
-from orderflow.ports import Store
+from orderflow.ports import Providers, Store
 from orderflow.steps.deps import Deps
+from tests.utils.crash import ProcessKilled
 
 # The approval time-out runs on the real clock (skip_time does not skip it).
 RESULT_TIMEOUT_SECONDS = 30
@@ -169,10 +170,18 @@ class Harness:
 
 @pytest.fixture
 def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
-    """Build a Harness: ``harness(faults="...", store=..., **settings)``."""
+    """Build a Harness: ``harness(faults="...", store=..., wrap=..., **settings)``.
+
+    ``wrap`` replaces the providers with a wrapper around them (a crash injector).
+    """
     with ExitStack() as stack:
 
-        def build(faults: str = "", store: Any = None, **settings: object) -> Harness:
+        def build(
+            faults: str = "",
+            store: Any = None,
+            wrap: Callable[[Providers], Providers] | None = None,
+            **settings: object,
+        ) -> Harness:
             deps = make_deps(faults, **settings)
             if store is not None:
                 deps = Deps(
@@ -180,12 +189,19 @@ def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
                     provider=SandboxProvider(store, faults, seed=7),
                     settings=deps.settings,
                 )
+            if wrap is not None:
+                deps.provider = wrap(deps.provider)
             invocations = [0]
             inner = durable_execution(make_workflow(lambda: deps))
 
             def handler(event: Any, context: Any) -> Any:
                 invocations[0] += 1
-                return inner(event, context)
+                try:
+                    return inner(event, context)
+                except ProcessKilled as e:
+                    # What Lambda reports when the process dies mid-invocation;
+                    # the durable-execution service invokes the function again.
+                    raise RuntimeError(f"Runtime.ExitError: {e}") from e
 
             runner = DurableFunctionTestRunner(handler=handler, poll_interval=0.02)
             stack.callback(runner.close)
