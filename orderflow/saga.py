@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import StepError, WaitForConditionError
 from aws_durable_execution_sdk_python.config import StepConfig, StepSemantics
+from aws_durable_execution_sdk_python.serdes import JsonSerDes
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
 
 from orderflow.domain.errors import TerminalProviderError
@@ -142,6 +143,7 @@ def await_delivery(
                     max_polls=budget,
                 ),
                 initial_state=start,
+                serdes=JsonSerDes(),  # plain JSON: readable in the history
             ),
             name=op,
         )
