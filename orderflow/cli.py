@@ -94,6 +94,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise CliError(f"no order {args.order_id}")
     effects = store.list_effects(args.order_id)
     approvals = store.list_approvals(order_id=args.order_id)
+    alerts = store.list_alerts(order_id=args.order_id)
+    steps = _steps(args, record.execution_arn)
     if args.json:
         data = record.as_dict()
         data["effects"] = [asdict(e) for e in effects]
@@ -101,6 +103,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             {k: v for k, v in asdict(a).items() if k != "callback_id"}
             for a in approvals
         ]
+        data["alerts"] = [asdict(a) for a in alerts]
+        data["steps"] = steps
         print(json.dumps(data, indent=2))
         return 0
     print(f"{record.order_id}  {record.status}  (updated {record.updated_at})")
@@ -113,7 +117,37 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  amount={effect.amount_cents} qty={effect.quantity}"
             f"  key={effect.idempotency_key}"
         )
+    for name, step in (steps or {}).items():
+        if step["attempts"] > 1:
+            print(f"  step {name}  {step['attempts']} attempts  {step['status']}")
+    for alert in alerts:
+        print(f"  alert {alert.severity} {alert.kind}: {alert.message}")
     return 0
+
+
+def _steps(args: argparse.Namespace, execution_arn: str | None) -> Any:
+    """Attempts per step from the execution history; None if it cannot be read."""
+    from orderflow.local.stack import Endpoints
+
+    endpoints = Endpoints.read(_home(args))
+    if not execution_arn or endpoints is None:
+        return None
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from orderflow.local.history import execution_steps
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url=endpoints.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the local stack checks none
+    )
+    try:
+        return execution_steps(client, execution_arn)
+    except (BotoCoreError, ClientError):
+        return None  # the stack went away: the read model still answers
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:
