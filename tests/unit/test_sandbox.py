@@ -215,31 +215,7 @@ def test_probability_faults_follow_their_rate(
     assert outcomes == [fails] * 20
 
 
-# ledgers and undo
-
-
-def test_repeating_a_call_with_the_same_key_returns_the_first_effect(
-    store: SqliteStore,
-) -> None:
-    payment = SandboxProvider(store).payment
-
-    first = payment.capture("O-1", 500, key="O-1:capture")
-    again = payment.capture("O-1", 999, key="O-1:capture")
-
-    assert again == first
-    assert [e.amount_cents for e in store.list_effects("O-1")] == [500]
-
-
-def test_undo_of_what_never_happened_is_none_and_records_nothing(
-    store: SqliteStore,
-) -> None:
-    sandbox = SandboxProvider(store)
-
-    assert sandbox.inventory.release("O-1", 3, key="r") is None
-    assert sandbox.payment.void("O-1", key="v") is None
-    assert sandbox.payment.refund("O-1", 700, key="f") is None
-    assert sandbox.shipping.cancel("O-1", "O-1:ship", key="c") is None
-    assert store.list_effects("O-1") == []
+# the sandbox's ledger (the port's promises: tests/contract/test_provider_contract.py)
 
 
 def test_undo_calls_book_negative_amounts_within_what_was_done(
@@ -265,14 +241,3 @@ def test_undo_calls_book_negative_amounts_within_what_was_done(
         ("payment.refund", -700, 0),
         ("inventory.release", 0, -3),
     ]
-
-
-def test_void_drops_an_uncaptured_hold(store: SqliteStore) -> None:
-    payment = SandboxProvider(store).payment
-    payment.authorize("O-1", 700, key="a")
-
-    voided = payment.void("O-1", key="v")
-
-    assert voided is not None
-    assert voided.amount_cents == -700
-    assert payment.void("O-1", key="v2") is None
