@@ -12,27 +12,27 @@ import os
 import sys
 from typing import Any
 
-from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.adapters.sandbox import SandboxInventory, SandboxPayment, SandboxShipping
 from orderflow.cli import main
 
 CRASH_EXIT_CODE = 86
-METHODS = {
-    "inventory.reserve": "reserve_inventory",
-    "payment.capture": "capture_payment",
-    "shipping.create": "create_shipment",
+METHODS: dict[str, tuple[type[Any], str]] = {
+    "inventory.reserve": (SandboxInventory, "reserve"),
+    "payment.capture": (SandboxPayment, "capture"),
+    "shipping.create": (SandboxShipping, "create"),
 }
 
 
 def crash_after(target: str) -> None:
     """Make the sandbox's ``target`` call end the process once it has applied."""
-    name = METHODS[target]
-    call = getattr(SandboxProvider, name)
+    cls, name = METHODS[target]
+    call = getattr(cls, name)
 
-    def crashing(self: SandboxProvider, *args: Any, **kwargs: Any) -> Any:
+    def crashing(self: Any, *args: Any, **kwargs: Any) -> Any:
         call(self, *args, **kwargs)
         os._exit(CRASH_EXIT_CODE)
 
-    setattr(SandboxProvider, name, crashing)
+    setattr(cls, name, crashing)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,14 @@ def test_a_crash_between_a_provider_call_and_its_checkpoint_has_one_effect(
     try:
         done = restarted.wait_for_status("E2E-CRASH-1", OrderStatus.COMPLETED)
         actions = [e["action"] for e in done["effects"]]
-        assert sorted(actions) == ["capture", "create", "reserve"]
+        assert sorted(actions) == [
+            "authorize",
+            "capture",
+            "create",
+            "delivered",
+            "in_transit",
+            "reserve",
+        ]
         assert len(restarted.executions_named("E2E-CRASH-1")) == 1
     finally:
         restarted.stop()
