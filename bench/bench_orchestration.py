@@ -1,0 +1,267 @@
+"""Orchestration overhead: what orderflow adds to the durable SDK, per order.
+
+For each path (auto-approve; one approver who approves), the real handler runs
+orders in the testing SDK's in-process runner (DurableFunctionTestRunner, its
+default in-memory execution store) against a SQLite store on a temporary file,
+as the local stack does. The baseline is a bare-SDK workflow with the same
+operations, same names, same kinds, in the same order, whose bodies do nothing:
+its shape is read from the real workflow's own operations, so it follows the
+workflow as it changes, and every measured order is checked to have that shape.
+
+The figure is the handler's CPU time (the thread CPU clocks of the threads the
+SDK runs each invocation on: the handler with its steps, and the checkpointer),
+summed over every invocation of one order (one for auto-approve; two for the
+approval path: up to the callback, then the replay that finishes it). Median
+over N orders, the two workflows interleaved.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import execution as sdk_execution
+from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python_testing.runner import (
+    DurableFunctionTestResult,
+    DurableFunctionTestRunner,
+)
+
+from bench.ratios import QUICK, Figure, median, report
+from functions.order_workflow.app import make_workflow
+from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.adapters.sqlite_store import SqliteStore
+from orderflow.config import Settings
+from orderflow.steps.deps import Deps
+from tests.utils.orders import high_risk_order, low_risk_order
+
+ORDERS = 2 if QUICK else 40
+WARMUP = 1 if QUICK else 5
+TARGET = 1.25
+CALLBACK = "{} create callback id"
+Shape = list[tuple[str, str]]  # (sub_type, name) of each top-level operation
+
+
+class CpuMeter:
+    """CPU time of the threads the SDK runs each invocation on.
+
+    ``durable_execution`` runs an invocation on a two-thread pool of its own
+    ("dex-handler"): one thread runs the handler and its steps, the other sends
+    the checkpoints. Their thread CPU clocks, summed, are the handler's CPU,
+    free of whatever else the process does meanwhile (the runner's polling).
+    """
+
+    def __init__(self) -> None:
+        self.cpu = 0.0
+        self.invocations = 0
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        """Account one finished task."""
+        with self._lock:
+            self.cpu += seconds
+
+    def reset(self) -> None:
+        """Start a new order."""
+        with self._lock:
+            self.cpu, self.invocations = 0.0, 0
+
+    def install(self) -> None:
+        """Meter every task the SDK submits to its invocation pool."""
+        meter = self
+
+        class MeteredPool(ThreadPoolExecutor):
+            def submit(
+                self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+            ) -> Future[Any]:
+                def metered() -> Any:
+                    started = time.thread_time()
+                    try:
+                        return fn(*args, **kwargs)
+                    finally:
+                        meter.add(time.thread_time() - started)
+
+                return super().submit(metered)
+
+        sdk_execution.ThreadPoolExecutor = MeteredPool  # type: ignore[attr-defined]
+
+    def wrap(self, handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """Count invocations of ``handler``."""
+
+        def counted(event: Any, context: Any) -> Any:
+            with self._lock:
+                self.invocations += 1
+            return handler(event, context)
+
+        return counted
+
+
+METER = CpuMeter()
+
+
+class TimedStore:
+    """A Store proxy summing the thread CPU its calls take (the store's share)."""
+
+    def __init__(self, inner: SqliteStore) -> None:
+        self._inner = inner
+        self.cpu = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.cpu += time.thread_time() - started
+
+        return timed
+
+
+def shape_of(result: DurableFunctionTestResult) -> Shape:
+    """The top-level operations of a finished execution, as (kind, name)."""
+    return [(str(op.sub_type), str(op.name)) for op in result.operations]
+
+
+def bare_workflow(shape: Shape) -> Callable[[Any, DurableContext], Any]:
+    """A workflow running ``shape``'s operations with empty bodies."""
+
+    def workflow(event: Any, ctx: DurableContext) -> Any:
+        for kind, name in shape:
+            if kind == "Step":
+                ctx.step(lambda _: {"ok": True}, name=name)
+            elif kind == "WaitForCallback":
+                ctx.wait_for_callback(lambda _id, _ctx: None, name=name)
+            elif kind == "Wait":
+                ctx.wait(Duration.from_seconds(1), name=name)
+            else:
+                raise NotImplementedError(
+                    f"bench_orchestration cannot mirror a {kind} operation ({name})"
+                    " yet: teach bare_workflow() this kind"
+                )
+        return {"status": "COMPLETED"}
+
+    return workflow
+
+
+@dataclass(frozen=True)
+class OrderPath:
+    """One workflow path: the order that takes it and the approvals it waits on."""
+
+    name: str
+    make_order: Callable[[str], dict[str, Any]]
+    approvals: int
+
+    def drive(
+        self, runner: DurableFunctionTestRunner, order_id: str
+    ) -> DurableFunctionTestResult:
+        """Run one order to its end, approving every callback it waits on."""
+        order = self.make_order(order_id)
+        arn = runner.run_async(input=json.dumps(order), execution_name=order_id)
+        for n in range(1, self.approvals + 1):
+            callback_id = runner.wait_for_callback(
+                arn, name=CALLBACK.format(f"wait-for-approval-{n}"), timeout=30
+            )
+            decision = {"approved": True, "approver": "bench@example.com"}
+            runner.send_callback_success(callback_id, json.dumps(decision).encode())
+        result: DurableFunctionTestResult = runner.wait_for_result(arn, timeout=60)
+        assert result.result is not None, result.error
+        return result
+
+
+PATHS = (
+    OrderPath("auto-approve", low_risk_order, approvals=0),
+    OrderPath("approval (1 approver)", high_risk_order, approvals=1),
+)
+
+
+def measure(path: OrderPath, workdir: Path) -> tuple[Figure, dict[str, Any]]:
+    """Median handler CPU per order: orderflow against the bare SDK."""
+    sqlite = SqliteStore(workdir / f"{path.name[:4]}.db")
+    store = TimedStore(sqlite)
+    deps = Deps(
+        store=store,  # a proxy with the Store's methods
+        provider=SandboxProvider(store),
+        settings=Settings(store_url=f"sqlite:{sqlite.path}"),
+    )
+    ours = METER.wrap(durable_execution(make_workflow(lambda: deps)))
+    with DurableFunctionTestRunner(handler=ours, poll_interval=0.01) as runner:
+        first = path.drive(runner, "SHAPE-0")
+        shape = shape_of(first)
+        assert json.loads(first.result or "{}")["status"] == "COMPLETED", first.result
+        bare = METER.wrap(durable_execution(bare_workflow(shape)))
+        with DurableFunctionTestRunner(handler=bare, poll_interval=0.01) as base:
+            samples: dict[str, list[float]] = {"ours": [], "bare": [], "store": []}
+            invocations: dict[str, int] = {}
+            for i in range(WARMUP + ORDERS):
+                for label, run in (("ours", runner), ("bare", base)):
+                    METER.reset()
+                    store.cpu = 0.0
+                    result = path.drive(run, f"B-{label}-{i}")
+                    assert shape_of(result) == shape, (label, shape_of(result))
+                    if i >= WARMUP:
+                        samples[label].append(METER.cpu * 1000)
+                        invocations[label] = METER.invocations
+                        if label == "ours":
+                            samples["store"].append(store.cpu * 1000)
+    steps = sum(1 for kind, _ in shape if kind == "Step")
+    figure = Figure(
+        name=f"{path.name}: handler CPU per order",
+        value=median(samples["ours"]),
+        baseline=median(samples["bare"]),
+        unit="ms",
+        baseline_name="bare SDK, same operations",
+        target=TARGET,
+    )
+    detail = {
+        "path": path.name,
+        "operations": [f"{kind}:{name}" for kind, name in shape],
+        "steps": steps,
+        "invocations_per_order": invocations,
+        "bare_ms_per_operation": figure.baseline / len(shape),
+        "store_ms_per_order": median(samples["store"]),
+        "ratio_without_store": (figure.value - median(samples["store"]))
+        / figure.baseline,
+        "samples_ms": samples,
+    }
+    return figure, detail
+
+
+def main() -> None:
+    """Measure both paths and report."""
+    METER.install()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [measure(path, Path(tmp)) for path in PATHS]
+    figures = [figure for figure, _ in results]
+    notes = [
+        f"{d['path']}: {len(d['operations'])} operations ({d['steps']} steps), "
+        f"{d['invocations_per_order']['ours']} invocation(s) per order; bare SDK "
+        f"{d['bare_ms_per_operation']:.2f} ms CPU per operation; of ours, "
+        f"{d['store_ms_per_order']:.2f} ms in SQLite store calls (ratio without "
+        f"them {d['ratio_without_store']:.2f})"
+        for _, d in results
+    ]
+    notes.append(
+        f"median of {ORDERS} orders per workflow after {WARMUP} warm-up orders, "
+        "interleaved; CPU = thread CPU of the SDK's invocation threads"
+    )
+    report(
+        "orchestration",
+        "Orchestration overhead (handler CPU per order, in-process runner)",
+        figures,
+        notes=notes,
+        extra={"paths": [d for _, d in results]},
+    )
+
+
+if __name__ == "__main__":
+    main()
