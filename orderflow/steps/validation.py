@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderflow.domain.order import parse_order
-from orderflow.domain.risk import assess
 from orderflow.steps.deps import Deps
 
 
 def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
     """Schema, risk and route for the order; records it in the read model."""
+    # Imported here, not at the top: the models (pydantic) are the largest part
+    # of the orchestrator's cold start, and a replay never runs this step.
+    from orderflow.domain.order import parse_order
+    from orderflow.domain.risk import assess
+
     order = parse_order(event)
     risk = assess(order)
     route = deps.settings.routing.route(order, risk)
