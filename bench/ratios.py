@@ -128,7 +128,12 @@ def chart(name: str, title: str, figures: Sequence[Figure]) -> Path:
             ax.plot([f.target, f.target], [i - 0.4, i + 0.4], color="black", lw=2)
     ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     ax.invert_yaxis()
-    ax.set_xlim(0, max([*ratios, *(f.target or 0 for f in figures)]) * 1.25)
+    top = max([*ratios, *(f.target or 0 for f in figures)]) * 1.4
+    if max(ratios) / max(min(ratios), 1e-9) > 30:  # ratios far apart: log scale
+        ax.set_xscale("log")
+        ax.set_xlim(min(ratios) / 2, top * 2)
+    else:
+        ax.set_xlim(0, top)
     ax.set_xlabel("ratio to the same-run baseline (black tick: target)")
     ax.set_title(title)
     fig.tight_layout()

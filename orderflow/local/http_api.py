@@ -133,6 +133,7 @@ class HttpApi:
 class _RequestHandler(BaseHTTPRequestHandler):
     owner: HttpApi
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     timeout = 30  # seconds a client may take to send its request
 
     def log_message(self, format: str, *args: Any) -> None:

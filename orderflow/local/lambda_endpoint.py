@@ -276,6 +276,7 @@ class LambdaEndpoint:
 class _RequestHandler(BaseHTTPRequestHandler):
     owner: LambdaEndpoint
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     timeout = 120
 
     def log_message(self, format: str, *args: Any) -> None:

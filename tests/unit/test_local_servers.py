@@ -1,0 +1,84 @@
+"""The local stack's servers answer without Nagle's delay.
+
+``BaseHTTPRequestHandler`` writes a response's headers and its body in two
+sends. With Nagle's algorithm on, the body waits for the client's ACK of the
+headers, which Linux delays by up to 40 ms: every checkpoint the workflow sent
+through the Lambda endpoint stalled, and an auto-approved order took ~0.8 s on
+the local stack instead of ~0.1 s (bench/bench_local_stack.py). This checks the
+option on the connections the servers accept, rather than timing them.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orderflow.local import http_api, lambda_endpoint
+from orderflow.local.template import read_functions
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@pytest.fixture
+def nodelay_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """TCP_NODELAY of every connection either server accepts, as it accepts it."""
+    seen: list[int] = []
+    for module in (http_api, lambda_endpoint):
+        handler = module._RequestHandler
+        original = handler.setup
+
+        def setup(self: Any, original: Any = original) -> None:
+            original(self)
+            seen.append(
+                self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            )
+
+        monkeypatch.setattr(handler, "setup", setup)
+    yield seen
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_the_http_api_accepts_connections_with_nagle_off(
+    nodelay_seen: list[int],
+) -> None:
+    def invoke(_spec: Any, _event: Any) -> tuple[bytes, bool]:
+        return b'{"statusCode": 200, "body": "{}"}', False
+
+    api = http_api.HttpApi(read_functions(TEMPLATE), invoke, port=0)
+    api.start()
+    try:
+        assert _get(api.url + "/health") == 200
+    finally:
+        api.stop()
+
+    assert nodelay_seen and all(nodelay_seen), nodelay_seen
+
+
+def test_the_lambda_endpoint_accepts_connections_with_nagle_off(
+    tmp_path: Path, nodelay_seen: list[int]
+) -> None:
+    endpoint = lambda_endpoint.LambdaEndpoint(
+        read_functions(TEMPLATE),
+        emulator_url="http://127.0.0.1:9",  # nothing listens: a 503, still answered
+        db_path=tmp_path / "lambda.db",
+    )
+    endpoint.start()
+    try:
+        assert _get(endpoint.url + "/2025-12-01/durable-executions") == 503
+    finally:
+        endpoint.stop()
+
+    assert nodelay_seen and all(nodelay_seen), nodelay_seen
