@@ -8,6 +8,7 @@ still the same payload, and Lambda returns the existing execution.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,6 +42,25 @@ class Accepted:
     order_id: str
     status: OrderStatus
     duplicate: bool
+
+
+def request_body(body: str | None, *, base64_encoded: bool) -> bytes:
+    """The request's raw bytes, as API Gateway passed them (maybe base64).
+
+    Read as bytes, not text: a body that is not UTF-8 is a bad order (400), where
+    decoding it to text first would fail inside the handler (500).
+
+    Raises:
+        InvalidOrderError: the gateway's base64 does not decode.
+    """
+    if not body:
+        return b""
+    if not base64_encoded:
+        return body.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError as e:
+        raise InvalidOrderError([FieldProblem("body", "is not valid base64")]) from e
 
 
 def read_order(body: str | bytes | None, *, max_bytes: int) -> Order:

@@ -32,8 +32,10 @@ starter = LambdaWorkflowStarter(SETTINGS.workflow_function)
 @app.post("/orders")
 def start_order() -> Response[dict[str, Any]]:
     """Accept an order and start its durable execution."""
+    event = app.current_event
     order = intake.read_order(
-        app.current_event.decoded_body, max_bytes=SETTINGS.max_body_bytes
+        intake.request_body(event.body, base64_encoded=event.is_base64_encoded),
+        max_bytes=SETTINGS.max_body_bytes,
     )
     logger.append_keys(order_id=order.order_id)
     accepted = intake.submit(

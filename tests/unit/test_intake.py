@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 
@@ -11,7 +12,7 @@ from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.errors import InvalidOrderError, OrderConflictError
 from orderflow.domain.order import Order, parse_order
 from orderflow.domain.status import OrderStatus
-from orderflow.intake import PayloadTooLargeError, read_order, submit
+from orderflow.intake import PayloadTooLargeError, read_order, request_body, submit
 from tests.utils.orders import load_event, low_risk_order
 
 AT = "2026-01-02T03:04:05+00:00"
@@ -185,3 +186,33 @@ def test_same_id_with_a_different_body_conflicts_and_starts_nothing(
 def test_conflict_from_the_starter_propagates(store: SqliteStore) -> None:
     with pytest.raises(OrderConflictError, match="another payload"):
         submit(order(), store=store, starter=FakeStarter(conflict=True), at=AT)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\x80", b"\xff\xfe{", b'{"order_id": "\xf6"}'],
+    ids=["lone", "bom", "in-str"],
+)
+def test_a_body_that_is_not_utf8_is_an_invalid_order_not_a_crash(raw: bytes) -> None:
+    body = request_body(base64.b64encode(raw).decode(), base64_encoded=True)
+
+    with pytest.raises(InvalidOrderError) as caught:
+        read_order(body, max_bytes=LIMIT)
+
+    assert "body" in fields_of(caught)
+
+
+def test_request_body_returns_the_gateways_bytes() -> None:
+    text = json.dumps(low_risk_order())
+
+    assert request_body(text, base64_encoded=False) == text.encode()
+    encoded = base64.b64encode(text.encode()).decode()
+    assert request_body(encoded, base64_encoded=True) == text.encode()
+    assert request_body(None, base64_encoded=False) == b""
+
+
+def test_base64_that_does_not_decode_is_an_invalid_order() -> None:
+    with pytest.raises(InvalidOrderError) as caught:
+        request_body("not base64!", base64_encoded=True)
+
+    assert fields_of(caught) == {"body": "is not valid base64"}

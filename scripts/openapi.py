@@ -1,0 +1,267 @@
+"""Build docs/openapi.json from template.yaml and the API's pydantic models.
+
+    python scripts/openapi.py           # (re)write docs/openapi.json
+    python scripts/openapi.py --check   # exit 1 if docs/openapi.json is stale
+
+Paths come from every ``HttpApi`` event of every function in template.yaml, so
+a route added to the template joins the document by itself. ``ROUTE_DOCS`` says
+what each route takes and answers, with the models of orderflow.api_models and
+the domain's ``Order``; a route it does not know yet is published with its path
+parameters, its function's description and a ``default`` answer, marked
+``x-orderflow-undocumented``, until someone describes it here. A test
+(tests/unit/test_openapi.py) fails when the file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from orderflow.api_models import (
+    ApiError,
+    GatewayError,
+    Health,
+    InvalidOrder,
+    OrderAccepted,
+    OrderView,
+)
+from orderflow.domain.order import Order
+from orderflow.local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "openapi.json"
+REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One documented response."""
+
+    status: int
+    description: str
+    model: type[BaseModel]
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    """What a route takes and answers."""
+
+    summary: str
+    answers: tuple[Answer, ...]
+    body: type[BaseModel] | None = None
+    description: str = ""
+
+
+ROUTE_DOCS: dict[str, RouteDoc] = {
+    "POST /orders": RouteDoc(
+        summary="Submit an order",
+        description=(
+            "Validates the order, records it and starts its durable execution, "
+            "named after the order id. Sending the same order again answers 202 "
+            "with duplicate=true and starts nothing; the same id with another "
+            "body is refused with 409. A refused order starts nothing."
+        ),
+        body=Order,
+        answers=(
+            Answer(202, "Accepted: the execution is starting.", OrderAccepted),
+            Answer(400, "Not JSON, or not a valid order.", InvalidOrder),
+            Answer(409, "The order id is taken by another order.", ApiError),
+            Answer(
+                413,
+                "Over ORDERFLOW_MAX_BODY_BYTES (64 KiB by default), or over the "
+                "gateway's 10 MiB.",
+                GatewayError,
+            ),
+        ),
+    ),
+    "GET /orders/{order_id}": RouteDoc(
+        summary="Read an order",
+        description="Its status and history, its ledger of effects, its approvals.",
+        answers=(
+            Answer(200, "The order.", OrderView),
+            Answer(404, "No order with this id.", ApiError),
+        ),
+    ),
+    "GET /health": RouteDoc(
+        summary="Liveness",
+        description="The function runs and reaches its store.",
+        answers=(Answer(200, "Healthy.", Health),),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HttpApi event of the template."""
+
+    method: str
+    path: str
+    operation_id: str
+    function: str
+    function_description: str
+
+    @property
+    def key(self) -> str:
+        """``METHOD /path``, as API Gateway names the route."""
+        return f"{self.method} {self.path}"
+
+
+def template_routes(template: Path) -> list[Route]:
+    """Every HttpApi event of every function, in template order."""
+    routes = []
+    for logical_id, resource in load_template(template)["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties", {})
+        for event_id, event in props.get("Events", {}).items():
+            if event.get("Type") != "HttpApi":
+                continue
+            routes.append(
+                Route(
+                    method=str(event["Properties"]["Method"]).upper(),
+                    path=str(event["Properties"]["Path"]),
+                    operation_id=event_id,
+                    function=logical_id,
+                    function_description=str(props.get("Description", "")),
+                )
+            )
+    return routes
+
+
+def _schemas() -> tuple[dict[tuple[type[BaseModel], JsonSchemaMode], Any], Any]:
+    """JSON Schemas of every model ROUTE_DOCS names, refs into components."""
+    keys: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for doc in ROUTE_DOCS.values():
+        if doc.body is not None:
+            keys.append((doc.body, "validation"))
+        keys += [(answer.model, "serialization") for answer in doc.answers]
+    refs, definitions = models_json_schema(list(dict.fromkeys(keys)), ref_template=REF)
+    return refs, definitions.get("$defs", {})
+
+
+def _parameters(path: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+        }
+        for name in re.findall(r"\{(\w+)\}", path)
+    ]
+
+
+def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "tags": [route.function],
+    }
+    if route.path.count("{"):
+        operation["parameters"] = _parameters(route.path)
+    doc = ROUTE_DOCS.get(route.key)
+    if doc is None:
+        operation["summary"] = route.function_description or route.key
+        operation["description"] = (
+            "Not described in scripts/openapi.py ROUTE_DOCS yet: its request and "
+            "answers are unspecified."
+        )
+        operation["x-orderflow-undocumented"] = True
+        operation["responses"] = {"default": {"description": "Not described yet."}}
+        return operation
+    operation["summary"] = doc.summary
+    operation["description"] = doc.description
+    if doc.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[doc.body, "validation"]}},
+        }
+    operation["responses"] = {
+        str(answer.status): {
+            "description": answer.description,
+            "content": {
+                "application/json": {"schema": refs[answer.model, "serialization"]}
+            },
+        }
+        for answer in doc.answers
+    }
+    return operation
+
+
+def build(template: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the template's HTTP API."""
+    refs, definitions = _schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for route in template_routes(template):
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "orderflow HTTP API",
+            "version": version("orderflow"),
+            "description": (
+                "Generated by scripts/openapi.py from template.yaml and "
+                "orderflow/api_models.py; do not edit by hand. Deployed with "
+                "ApiAuth=IAM (the default), every request is signed with SigV4; "
+                "the local stack asks for no signature."
+            ),
+        },
+        "servers": [
+            {"url": "http://127.0.0.1:3000", "description": "the local stack"},
+            {
+                "url": "https://{apiId}.execute-api.{region}.amazonaws.com",
+                "description": "deployed (the stack's ApiUrl output)",
+                "variables": {
+                    "apiId": {"default": "example"},
+                    "region": {"default": "us-east-1"},
+                },
+            },
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": definitions,
+            "securitySchemes": {
+                "sigv4": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "description": "AWS SigV4 (ApiAuth=IAM).",
+                }
+            },
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    """The document as the file holds it."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write docs/openapi.json, or with --check report whether it is stale."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if stale")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=str(OUTPUT))
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    args = parser.parse_args(argv)
+    text = render(build(args.template))
+    if args.check:
+        if not args.output.exists() or args.output.read_text() != text:
+            sys.stderr.write(f"{args.output} is stale: run python scripts/openapi.py\n")
+            return 1
+        return 0
+    args.output.write_text(text)
+    sys.stdout.write(f"wrote {args.output}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
