@@ -137,7 +137,7 @@ def template_routes(template: Path) -> list[Route]:
     return routes
 
 
-def _schemas() -> tuple[dict[tuple[type[BaseModel], JsonSchemaMode], Any], Any]:
+def _schemas() -> tuple[dict[Any, Any], dict[str, Any]]:
     """JSON Schemas of every model ROUTE_DOCS names, refs into components."""
     keys: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for doc in ROUTE_DOCS.values():

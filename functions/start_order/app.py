@@ -34,7 +34,7 @@ def start_order() -> Response[dict[str, Any]]:
     """Accept an order and start its durable execution."""
     event = app.current_event
     order = intake.read_order(
-        intake.request_body(event.body, base64_encoded=event.is_base64_encoded),
+        intake.request_body(event.body, base64_encoded=bool(event.is_base64_encoded)),
         max_bytes=SETTINGS.max_body_bytes,
     )
     logger.append_keys(order_id=order.order_id)
