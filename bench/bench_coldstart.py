@@ -154,7 +154,7 @@ def main() -> None:
     )
     report(
         "coldstart",
-        "Cold start (import of the handler module in a new process)",
+        "Cold start: importing the handler in a new process",
         figures,
         notes=notes,
         extra={"samples_ms": samples},

@@ -135,7 +135,7 @@ def chart(name: str, title: str, figures: Sequence[Figure]) -> Path:
     else:
         ax.set_xlim(0, top)
     ax.set_xlabel("ratio to the same-run baseline (black tick: target)")
-    ax.set_title(title)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
