@@ -34,6 +34,12 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python import execution as sdk_execution
 from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.serdes import JsonSerDes
+from aws_durable_execution_sdk_python.waits import (
+    WaitForConditionConfig,
+    WaitStrategyConfig,
+    create_wait_strategy,
+)
 from aws_durable_execution_sdk_python_testing.runner import (
     DurableFunctionTestResult,
     DurableFunctionTestRunner,
@@ -51,7 +57,9 @@ ORDERS = 2 if QUICK else 40
 WARMUP = 1 if QUICK else 5
 TARGET = 1.25
 CALLBACK = "{} create callback id"
-Shape = list[tuple[str, str]]  # (sub_type, name) of each top-level operation
+# (sub_type, name, checks) of each top-level operation; checks is how many
+# times a wait_for_condition ran its check (its state's "polls"), else 1.
+Shape = list[tuple[str, str, int]]
 
 
 class CpuMeter:
@@ -132,21 +140,51 @@ class TimedStore:
 
 
 def shape_of(result: DurableFunctionTestResult) -> Shape:
-    """The top-level operations of a finished execution, as (kind, name)."""
-    return [(str(op.sub_type), str(op.name)) for op in result.operations]
+    """The top-level operations of a finished execution, as (kind, name, checks)."""
+    return [(str(op.sub_type), str(op.name), _checks(op)) for op in result.operations]
+
+
+def _checks(op: Any) -> int:
+    if str(op.sub_type) != "WaitForCondition":
+        return 1
+    try:
+        return int(json.loads(op.result or "{}")["polls"])
+    except (ValueError, KeyError, TypeError):
+        return 1
+
+
+def _until(checks: int) -> WaitForConditionConfig[dict[str, int]]:
+    """A condition that is met at its ``checks``-th check, waiting 1 s between."""
+    return WaitForConditionConfig(
+        wait_strategy=create_wait_strategy(
+            WaitStrategyConfig(
+                should_continue_polling=lambda state: state["polls"] < checks,
+                max_attempts=checks + 1,
+                initial_delay=Duration.from_seconds(1),
+            )
+        ),
+        initial_state={"polls": 0},
+        serdes=JsonSerDes(),  # as the workflow's own condition: plain JSON
+    )
 
 
 def bare_workflow(shape: Shape) -> Callable[[Any, DurableContext], Any]:
     """A workflow running ``shape``'s operations with empty bodies."""
 
     def workflow(event: Any, ctx: DurableContext) -> Any:
-        for kind, name in shape:
+        for kind, name, checks in shape:
             if kind == "Step":
                 ctx.step(lambda _: {"ok": True}, name=name)
             elif kind == "WaitForCallback":
                 ctx.wait_for_callback(lambda _id, _ctx: None, name=name)
             elif kind == "Wait":
                 ctx.wait(Duration.from_seconds(1), name=name)
+            elif kind == "WaitForCondition":
+                ctx.wait_for_condition(
+                    lambda state, _: {"polls": state["polls"] + 1},
+                    config=_until(checks),
+                    name=name,
+                )
             else:
                 raise NotImplementedError(
                     f"bench_orchestration cannot mirror a {kind} operation ({name})"
@@ -228,7 +266,7 @@ def measure(path: OrderPath, workdir: Path) -> tuple[list[Figure], dict[str, Any
                         samples[f"{label}_process"].append(process * 1000)
                         if label == "ours":
                             samples["store"].append(store.cpu * 1000)
-    steps = sum(1 for kind, _ in shape if kind == "Step")
+    steps = sum(1 for kind, _, _ in shape if kind == "Step")
     whole = Figure(
         name=f"{path.name}: whole-process CPU per order",
         value=median(samples["ours_process"]),
@@ -246,7 +284,7 @@ def measure(path: OrderPath, workdir: Path) -> tuple[list[Figure], dict[str, Any
     )
     detail = {
         "path": path.name,
-        "operations": [f"{kind}:{name}" for kind, name in shape],
+        "operations": [f"{kind}:{name}" for kind, name, _ in shape],
         "steps": steps,
         "invocations_per_order": invocations,
         "bare_ms_per_operation": figure.baseline / len(shape),
