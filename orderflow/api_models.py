@@ -3,8 +3,9 @@
 The request body is the domain's ``Order``; these describe what comes back.
 scripts/openapi.py turns them, with the template's routes, into the published
 OpenAPI document, and the fuzz tests (tests/e2e/test_fuzz_api.py) check every
-answer of the running local stack against that document, so a handler that
-drifts from these shapes fails a test.
+answer of the running local stack against that document: a handler that drops
+or retypes a documented field, or answers an undocumented status, fails a test.
+Extra fields pass (the models do not forbid them), so document new ones here.
 """
 
 from __future__ import annotations
