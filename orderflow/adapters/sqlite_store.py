@@ -3,8 +3,9 @@
 Connections are pooled: a call takes an idle connection (or opens one), uses it
 alone, and hands it back, so the local stack's threads never share one at a time
 and no call pays to open a connection and re-read the schema. Opening and
-closing per call cost about 1.5 ms of CPU a call, mostly the WAL checkpoint that
-SQLite runs when the last connection closes (bench/bench_orchestration.py).
+closing per call cost ~1.2 ms of CPU a call, mostly the WAL checkpoint SQLite
+runs when the last connection closes (bench/bench_orchestration.py,
+docs/benchmarks.md).
 WAL mode lets readers run beside the writer; ``synchronous=NORMAL`` is SQLite's
 advice for WAL: a killed process loses nothing, a power cut may lose the last
 commits. Conditional writes are INSERT OR IGNORE and UPDATE ... WHERE status =

@@ -3,7 +3,7 @@
 Every invocation of a durable function after a suspension is a replay, and may
 land on a new sandbox: the import is paid again. bench/bench_coldstart.py measured
 the orchestrator at 1.44x the durable SDK's own import while it loaded pydantic
-(the order models) at import time; deferred to the validation step, 1.06x. This
+(the order models) at import time; deferred to the validation step, 1.05x. This
 test keeps heavy packages out of the import itself, without timing anything.
 """
 

@@ -3,9 +3,10 @@
 ``BaseHTTPRequestHandler`` writes a response's headers and its body in two
 sends. With Nagle's algorithm on, the body waits for the client's ACK of the
 headers, which Linux delays by up to 40 ms: every checkpoint the workflow sent
-through the Lambda endpoint stalled, and an auto-approved order took ~0.8 s on
-the local stack instead of ~0.1 s (bench/bench_local_stack.py). This checks the
-option on the connections the servers accept, rather than timing them.
+through the Lambda endpoint stalled (one order at a time: 623 ms on the local
+stack, 232 ms after; bench/bench_local_stack.py, docs/benchmarks.md). This
+checks the option on the connections the servers accept, rather than timing
+them.
 """
 
 from __future__ import annotations
