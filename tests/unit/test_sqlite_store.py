@@ -1,9 +1,9 @@
 """What only the SQLite adapter promises, beyond the Store contract (tests/contract/).
 
 Its connections are pooled (bench/bench_orchestration.py showed opening one per
-call tripled the handler's CPU), and rows are numbered through an index (MAX(seq)
-was a table scan, so inserts slowed as the ledger grew). These tests guard both
-without timing anything.
+call more than doubled the handler's CPU), and rows are numbered through an
+index (MAX(seq) was a table scan, so inserts slowed as the ledger grew). These
+tests guard both without timing anything.
 """
 
 from __future__ import annotations
