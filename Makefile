@@ -12,17 +12,24 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 .DEFAULT_GOAL := help
 include layer.mk
 
-.PHONY: help install run test lint types template unit workflow e2e pytest format clean
+.PHONY: help install run test lint types template unit workflow e2e pytest format clean \
+	train bench
 
 help:
 	@echo "make run    start the local stack with the sample orders (http://127.0.0.1:3000)"
 	@echo "make test   lint, types, template validation, unit, workflow and end-to-end tests"
+	@echo "make train  retrain the risk model from its seed (models/MODEL_CARD.md)"
+	@echo "make bench  run every bench/bench_*.py"
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python3.13 or python3 found" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,test]'
+	$(BIN)/pip install --quiet -e '.[local,test,ml]'
+	@touch $@
+
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[local,test,ml,bench]'
 	@touch $@
 
 $(SAM_VENV)/.installed:
@@ -63,6 +70,12 @@ workflow: $(BIN)/.installed
 
 e2e: $(BIN)/.installed
 	$(PYTEST) tests/e2e
+
+train: $(BIN)/.installed
+	$(BIN)/python -m models.train
+
+bench: $(BIN)/.bench-installed
+	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .local .aws-sam build *.egg-info

@@ -5,14 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from orderflow.domain.order import parse_order
-from orderflow.domain.risk import assess
+from orderflow.domain.risk import assess, blend
 from orderflow.steps.deps import Deps
 
 
 def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
-    """Schema, risk and route for the order; records it in the read model."""
+    """Schema, risk and route for the order; records it in the read model.
+
+    The risk is the policy rules blended with the risk model's opinion. The model
+    is imported here, inside the step, so a replay (which returns this step's
+    checkpointed result) never loads it.
+
+    Raises:
+        InvalidOrderError: the order fails the schema.
+        ModelArtifactError: the model artifact is missing or corrupt.
+    """
     order = parse_order(event)
-    risk = assess(order)
+    from orderflow.scoring.opinion import opinion  # lazy: see the docstring
+
+    model = deps.settings.model
+    risk = blend(assess(order), opinion(order, path=model.path, sha256=model.sha256))
     route = deps.settings.routing.route(order, risk)
     body = order.model_dump(mode="json")
     deps.store.create_order(order.order_id, body, at=deps.stamp())
