@@ -75,7 +75,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
         except StepError as e:
             if (e.error_type or "").endswith(".ModelArtifactError"):
                 # A broken deployment, not a verdict on the order: fail the
-                # execution itself, so it alerts and can be redriven once fixed.
+                # execution itself, so it shows as FAILED rather than judged.
                 raise
             return {"status": OrderStatus.FAILED, "reason": e.message}
 

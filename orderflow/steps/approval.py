@@ -59,6 +59,10 @@ def request_approval(
     )
     # Who must decide, and by when, is read from the approvals themselves (the
     # order's status answer lists them), so a second approver never shows stale.
+    # The risk (score, reasons, model) never changes, so the read model may show it.
     deps.store.set_status(
-        order_id, OrderStatus.AWAITING_APPROVAL, at=created.isoformat()
+        order_id,
+        OrderStatus.AWAITING_APPROVAL,
+        at=created.isoformat(),
+        detail={"risk": risk},
     )
