@@ -5,7 +5,7 @@
 2. Forget every ``orderflow.scoring`` module, as a new Lambda sandbox would have
    never loaded them.
 3. Approve: Lambda re-invokes the handler, which replays past ``validate-order``
-   from its checkpoint and runs fulfilment.
+   from its checkpoint and runs fulfilment (and again after each later wait).
 4. Print which modules were loaded after each phase, as JSON.
 """
 

@@ -142,7 +142,7 @@ def test_a_resumed_invocation_never_imports_the_model_runtime() -> None:
 
     assert report["status"] == "COMPLETED"
     assert report["calls_before_approval"] == 1
-    assert report["calls"] == 2  # the approval resumed it in a second invocation
+    assert report["calls"] >= 2  # the approval (and any later wait) resumed it
     assert not report["before"][runtime]  # importing the workflow does not load it
     assert report["after_validation"][runtime]  # validating does
     assert not report["after_forgetting"][runtime]
