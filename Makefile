@@ -12,18 +12,20 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 .DEFAULT_GOAL := help
 include layer.mk
 
-.PHONY: help install run test lint types template unit workflow e2e pytest format clean bench
+.PHONY: help install run test lint types template unit workflow e2e pytest format clean \
+	train bench
 
 help:
 	@echo "make run    start the local stack with the sample orders (http://127.0.0.1:3000)"
 	@echo "make test   lint, types, template validation, unit, workflow and end-to-end tests"
+	@echo "make train  retrain the risk model from its seed (models/MODEL_CARD.md)"
 	@echo "make bench  every bench/bench_*.py: tables, charts and JSON in bench/results/"
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python3.13 or python3 found" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,test]'
+	$(BIN)/pip install --quiet -e '.[local,test,ml]'
 	@touch $@
 
 $(SAM_VENV)/.installed:
@@ -66,7 +68,7 @@ e2e: $(BIN)/.installed
 	$(PYTEST) tests/e2e
 
 $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/pip install --quiet -e '.[local,test,ml,bench]'
 	@touch $@
 
 # Every bench/bench_*.py in turn; each prints its table and writes bench/results/.
@@ -74,6 +76,9 @@ bench: $(BIN)/.bench-installed
 	@for f in bench/bench_*.py; do \
 		echo "== $$f"; PYTHONPATH=. $(BIN)/python $$f || exit 1; \
 	done
+
+train: $(BIN)/.installed
+	$(BIN)/python -m models.train
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .local .aws-sam build *.egg-info

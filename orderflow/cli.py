@@ -277,6 +277,26 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack.stop()
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Retrain the risk model from its seed: needs a checkout and the ml extra."""
+    from orderflow.local.stack import PROJECT_ROOT
+
+    if not (PROJECT_ROOT / "models" / "train.py").is_file():
+        raise CliError(
+            f"no training code under {PROJECT_ROOT / 'models'}: it ships with the "
+            "repository, not the package; run this from a checkout"
+        )
+    sys.path.insert(0, str(PROJECT_ROOT))  # models/ is not an installed package
+    try:
+        from models.train import main as train_main
+    except ImportError as e:
+        raise CliError(
+            f"training needs the ml extra (pip install -e '.[ml]'): {e}"
+        ) from e
+    extra = ["--seed", str(args.seed)] if args.seed is not None else []
+    return train_main([*(["--out", args.out] if args.out else []), *extra])
+
+
 def _submit_samples(api_url: str, home: Path) -> None:
     from orderflow.local.stack import PROJECT_ROOT
 
@@ -357,6 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("order_id")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report)
+
+    train = commands.add_parser("train", help="retrain the risk model (models/)")
+    train.add_argument("--out", help="output directory (default models/)")
+    train.add_argument("--seed", type=int, help="data seed (default: the card's)")
+    train.set_defaults(func=cmd_train)
     return parser
 
 

@@ -2,13 +2,21 @@
 
 Read once at import by the handlers (``SETTINGS``); tests build their own
 ``Settings`` with explicit values instead of patching the environment.
+
+The risk routing thresholds, the approver directory and the model artifact's
+name and checksum default to models/routing.json, which ``make train`` writes
+from the model card. models/ sits beside the package in a checkout and in the
+Lambda layer alike (layer.mk); ORDERFLOW_MODEL_DIR points elsewhere.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from orderflow.domain.routing import RoutingPolicy
 
@@ -26,6 +34,62 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from e
 
 
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
+ROUTING_FILE = "routing.json"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The risk model artifact the validation step loads, and its sha256."""
+
+    path: str
+    sha256: str
+    version: str
+
+
+@dataclass(frozen=True)
+class RoutingFile:
+    """models/routing.json: thresholds, approvers and the model they suit."""
+
+    policy: RoutingPolicy
+    approvers: tuple[str, ...]
+    model: ModelConfig
+
+
+@functools.cache
+def read_routing_file(directory: Path = MODEL_DIR) -> RoutingFile:
+    """Read ``directory``/routing.json (once per process).
+
+    Raises:
+        ValueError: the file is missing or malformed; the message names it.
+    """
+    path = directory / ROUTING_FILE
+    try:
+        data: Any = json.loads(path.read_text())
+        thresholds = data["thresholds"]
+        return RoutingFile(
+            policy=RoutingPolicy(
+                one_approver_from=int(thresholds["one_approver_from"]),
+                two_approvers_from=int(thresholds["two_approvers_from"]),
+                reject_from=int(thresholds["reject_from"]),
+                two_approvers_value_cents=int(data["two_approvers_value_cents"]),
+            ),
+            approvers=tuple(str(a) for a in data["approvers"]),
+            model=ModelConfig(
+                path=str(directory / data["model"]["artifact"]),
+                sha256=str(data["model"]["sha256"]),
+                version=str(data["model"]["version"]),
+            ),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"routing config {path} is missing or malformed: {e!r}") from e
+
+
+def _file(env: Mapping[str, str] | None = None) -> RoutingFile:
+    directory = (env or {}).get("ORDERFLOW_MODEL_DIR")
+    return read_routing_file(Path(directory) if directory else MODEL_DIR)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The application's configuration."""
@@ -40,12 +104,14 @@ class Settings:
     # How long one approver has to decide before the request times out.
     approval_timeout_seconds: int = 24 * 3600
     # Who approves, in escalation order.
-    approvers: tuple[str, ...] = ("approver@example.com", "manager@example.com")
+    approvers: tuple[str, ...] = field(default_factory=lambda: _file().approvers)
     # Fault injection for the sandbox provider, e.g. "payment.capture=2x:transient".
     faults: str = ""
     # Largest POST /orders body accepted, in bytes.
     max_body_bytes: int = 64 * 1024
-    routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+    routing: RoutingPolicy = field(default_factory=lambda: _file().policy)
+    # The risk model artifact and the checksum it must have.
+    model: ModelConfig = field(default_factory=lambda: _file().model)
     # Polling for delivery after the shipment: the first delay, the longest delay
     # (doubling in between, with jitter), and how long to keep polling before the
     # order is failed as not delivered. template.yaml's ExecutionTimeout counts
@@ -80,7 +146,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from environment variables, each falling back to its default."""
         env = os.environ if env is None else env
-        default = cls()
+        file = _file(env)
+        default = cls(approvers=file.approvers, routing=file.policy, model=file.model)
         approvers = tuple(
             a.strip()
             for a in env.get("ORDERFLOW_APPROVERS", "").split(",")
@@ -103,10 +170,16 @@ class Settings:
                 env, "ORDERFLOW_MAX_BODY_BYTES", default.max_body_bytes
             ),
             routing=RoutingPolicy(
-                one_approver_from=_int(env, "ORDERFLOW_ONE_APPROVER_FROM", 30),
-                two_approvers_from=_int(env, "ORDERFLOW_TWO_APPROVERS_FROM", 70),
-                reject_from=_int(env, "ORDERFLOW_REJECT_FROM", 90),
+                one_approver_from=_int(
+                    env, "ORDERFLOW_ONE_APPROVER_FROM", file.policy.one_approver_from
+                ),
+                two_approvers_from=_int(
+                    env, "ORDERFLOW_TWO_APPROVERS_FROM", file.policy.two_approvers_from
+                ),
+                reject_from=_int(env, "ORDERFLOW_REJECT_FROM", file.policy.reject_from),
+                two_approvers_value_cents=file.policy.two_approvers_value_cents,
             ),
+            model=file.model,
             delivery_poll_seconds=_int(
                 env, "ORDERFLOW_DELIVERY_POLL_SECONDS", default.delivery_poll_seconds
             ),

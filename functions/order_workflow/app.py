@@ -73,6 +73,10 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
                 config=StepConfig(retry_strategy=no_retry()),
             )
         except StepError as e:
+            if (e.error_type or "").endswith(".ModelArtifactError"):
+                # A broken deployment, not a verdict on the order: fail the
+                # execution itself, so it shows as FAILED rather than judged.
+                raise
             return {"status": OrderStatus.FAILED, "reason": e.message}
 
         order_id: str = order["order_id"]

@@ -3,6 +3,11 @@
 Money is ``Decimal`` with at most two places in the models and integer cents in
 the ledger. ``parse_order`` turns any JSON-ish input into an ``Order`` or an
 ``InvalidOrderError`` whose fields name every problem by dotted path.
+
+The risk context (``placed_at``, the customer's ``orders_last_24h`` and
+``median_order_value``, each line's ``list_price``) is optional: the storefront
+sends what it knows, the risk model treats what is missing as typical, and an
+order without it serialises exactly as before (absent, not null).
 """
 
 from __future__ import annotations
@@ -11,7 +16,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from orderflow.domain.errors import FieldProblem, InvalidOrderError
 
@@ -59,6 +72,18 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 Country = Annotated[
     str, Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")
 ]
+Money = Annotated[
+    Decimal, Field(gt=0, le=MAX_UNIT_PRICE, max_digits=9, decimal_places=2)
+]
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+def _optional(description: str | None = None) -> Any:
+    """An optional field left out of the JSON form when it is missing."""
+    return Field(default=None, exclude_if=_absent, description=description)
 
 
 class Customer(_Strict):
@@ -67,6 +92,13 @@ class Customer(_Strict):
     customer_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
     account_age_days: Annotated[int, Field(ge=0, le=36_500, strict=True)]
+    # Risk context from the storefront, when it knows it.
+    orders_last_24h: Annotated[int, Field(ge=0, le=10_000, strict=True)] | None = (
+        _optional()
+    )
+    median_order_value: Money | None = _optional(
+        description="the customer's median past order, in the order's currency"
+    )
 
 
 class LineItem(_Strict):
@@ -74,9 +106,16 @@ class LineItem(_Strict):
 
     sku: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")]
     quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
-    unit_price: Annotated[
-        Decimal, Field(gt=0, le=MAX_UNIT_PRICE, max_digits=9, decimal_places=2)
-    ]
+    unit_price: Money
+    list_price: Money | None = _optional(
+        description="the catalogue price before discounts, when it differs"
+    )
+
+    @model_validator(mode="after")
+    def _list_price_not_below_price(self) -> LineItem:
+        if self.list_price is not None and self.list_price < self.unit_price:
+            raise ValueError("list_price must not be below unit_price")
+        return self
 
     @property
     def amount_cents(self) -> int:
@@ -105,6 +144,9 @@ class Order(_Strict):
     shipping_speed: ShippingSpeed
     billing_country: Country
     payment_method: PaymentMethod
+    placed_at: AwareDatetime | None = _optional(
+        description="when the customer placed it, in their local time with offset"
+    )
 
     @field_validator("items")
     @classmethod

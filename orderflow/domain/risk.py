@@ -1,8 +1,10 @@
 """Policy rules that score an order's risk from 0 to 100, with reasons in words.
 
 Each rule is a small pure function: it looks at the order and either stays quiet
-or returns the points it adds and a sentence an approver can read. The ML issue
-blends a model score into the same 0-100 scale; these rules stay as the floor.
+or returns the points it adds and a sentence an approver can read. ``blend``
+combines them with the risk model's opinion (orderflow.scoring): the score is
+the higher of the two, so these rules stay as the floor, and the reasons are the
+rules' sentences followed by the model's own for what no rule already says.
 
 Rules (points):
 - expedited or overnight shipping + total >= 1,000 + account younger than 30 days
@@ -17,7 +19,7 @@ Rules (points):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from orderflow.domain.order import Order, PaymentMethod, ShippingSpeed
 
@@ -37,24 +39,60 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class ModelOpinion:
+    """What the risk model says: its 0-100 score, why, and which model said it."""
+
+    score: int
+    pattern: int  # resemblance to known fraud patterns, 0-100
+    anomaly: int  # unusualness against training traffic, 0-100 (capped)
+    signals: tuple[Signal, ...]  # rule "model:<signal group>", points = its share
+    out_of_range: tuple[str, ...]  # features far outside training, in words
+    version: str
+    sha256: str
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-native form."""
+        return {
+            "score": self.score,
+            "pattern": self.pattern,
+            "anomaly": self.anomaly,
+            "out_of_distribution": bool(self.out_of_range),
+            "version": self.version,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
 class RiskAssessment:
     """The order's score (0-100) and the signals behind it, strongest first."""
 
     score: int
     signals: tuple[Signal, ...]
+    model: ModelOpinion | None = field(default=None, kw_only=True)
+    policy_score: int | None = field(default=None, kw_only=True)
+
+    @property
+    def out_of_distribution(self) -> bool:
+        """True when the model was asked about an order unlike its training."""
+        return self.model is not None and bool(self.model.out_of_range)
 
     @property
     def reasons(self) -> list[str]:
-        """The signals in words, strongest first."""
-        return [s.reason for s in self.signals]
+        """Out-of-range warnings first, then the signals in words, strongest first."""
+        warnings = list(self.model.out_of_range) if self.model else []
+        return warnings + [s.reason for s in self.signals]
 
     def as_dict(self) -> dict[str, object]:
         """JSON-native form, fit for a step result."""
-        return {
+        data: dict[str, object] = {
             "score": self.score,
             "reasons": self.reasons,
             "rules": [s.rule for s in self.signals],
         }
+        if self.model is not None:
+            data["policy_score"] = self.policy_score
+            data["model"] = self.model.as_dict()
+        return data
 
 
 def _money(cents: int) -> str:
@@ -137,3 +175,30 @@ def assess(order: Order) -> RiskAssessment:
     signals = [s for rule in RULES if (s := rule(order)) is not None]
     signals.sort(key=lambda s: s.points, reverse=True)
     return RiskAssessment(min(100, sum(s.points for s in signals)), tuple(signals))
+
+
+# Which model signal groups a rule already puts into words.
+RULE_COVERS: dict[str, frozenset[str]] = {
+    "fast-high-value-new-account": frozenset({"amount", "speed", "account_age"}),
+    "brand-new-account": frozenset({"account_age"}),
+    "country-mismatch": frozenset({"country"}),
+    "very-high-value": frozenset({"amount"}),
+    "high-value": frozenset({"amount"}),
+    "bulk-quantity": frozenset({"basket"}),
+    "gift-card-high-value": frozenset({"payment", "amount"}),
+}
+
+
+def blend(policy: RiskAssessment, model: ModelOpinion) -> RiskAssessment:
+    """The policy rules and the model together: the higher score, all reasons."""
+    covered = frozenset().union(
+        *(RULE_COVERS.get(s.rule, frozenset()) for s in policy.signals)
+    )
+    extra = [s for s in model.signals if s.rule.removeprefix("model:") not in covered]
+    signals = sorted([*policy.signals, *extra], key=lambda s: s.points, reverse=True)
+    return RiskAssessment(
+        max(policy.score, model.score),
+        tuple(signals),
+        model=model,
+        policy_score=policy.score,
+    )

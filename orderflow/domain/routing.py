@@ -48,7 +48,11 @@ class RoutingPolicy:
             )
 
     def route(self, order: Order, risk: RiskAssessment) -> Route:
-        """Pick the route for ``order`` given its ``risk``."""
+        """Pick the route for ``order`` given its ``risk``.
+
+        An order the model calls out of distribution goes to a human at least:
+        the model's low score means nothing there.
+        """
         if risk.score >= self.reject_from:
             return Route.REJECT
         if (
@@ -56,6 +60,6 @@ class RoutingPolicy:
             or order.total_cents >= self.two_approvers_value_cents
         ):
             return Route.TWO_APPROVERS
-        if risk.score >= self.one_approver_from:
+        if risk.score >= self.one_approver_from or risk.out_of_distribution:
             return Route.ONE_APPROVER
         return Route.AUTO_APPROVE

@@ -36,6 +36,12 @@ def request_approval(
         )
     )
     reasons = "\n".join(f"- {r}" for r in risk.get("reasons", [])) or "- none"
+    model = risk.get("model") or {}
+    scored_by = (
+        f"Scored by {model.get('version')} (sha256 {str(model.get('sha256'))[:12]}).\n"
+        if model
+        else ""
+    )
     deps.store.add_outbox(
         OutboxMessage(
             message_id=approval_message_id(callback_id),
@@ -45,7 +51,7 @@ def request_approval(
             body=(
                 f"Order {order_id} needs your decision before "
                 f"{expires:%Y-%m-%d %H:%M} UTC.\nRisk {risk.get('score')}/100:\n"
-                f"{reasons}\n\nDecide with: orderflow approve {order_id} "
+                f"{reasons}\n{scored_by}\nDecide with: orderflow approve {order_id} "
                 f"(or reject {order_id})\n"
             ),
             created_at=created.isoformat(),
@@ -53,6 +59,10 @@ def request_approval(
     )
     # Who must decide, and by when, is read from the approvals themselves (the
     # order's status answer lists them), so a second approver never shows stale.
+    # The risk (score, reasons, model) never changes, so the read model may show it.
     deps.store.set_status(
-        order_id, OrderStatus.AWAITING_APPROVAL, at=created.isoformat()
+        order_id,
+        OrderStatus.AWAITING_APPROVAL,
+        at=created.isoformat(),
+        detail={"risk": risk},
     )

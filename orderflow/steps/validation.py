@@ -8,14 +8,25 @@ from orderflow.steps.deps import Deps
 
 
 def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
-    """Schema, risk and route for the order; records it in the read model."""
-    # Imported here, not at the top: the models (pydantic) are the largest part
-    # of the orchestrator's cold start, and a replay never runs this step.
+    """Schema, risk and route for the order; records it in the read model.
+
+    The risk is the policy rules blended with the risk model's opinion. The
+    models (pydantic) and the scorer are imported here, not at the top: they are
+    the largest part of the orchestrator's cold start, and a replay (which
+    returns this step's checkpointed result) never runs this step.
+
+    Raises:
+        InvalidOrderError: the order fails the schema.
+        ModelArtifactError: the model artifact is missing or corrupt.
+    """
     from orderflow.domain.order import parse_order
-    from orderflow.domain.risk import assess
+    from orderflow.domain.risk import assess, blend
+    from orderflow.scoring.opinion import opinion
 
     order = parse_order(event)
-    risk = assess(order)
+
+    model = deps.settings.model
+    risk = blend(assess(order), opinion(order, path=model.path, sha256=model.sha256))
     route = deps.settings.routing.route(order, risk)
     body = order.model_dump(mode="json")
     deps.store.create_order(order.order_id, body, at=deps.stamp())

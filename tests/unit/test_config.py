@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from orderflow.config import Settings
+from orderflow.config import MODEL_DIR, ModelConfig, Settings, read_routing_file
 from orderflow.domain.routing import RoutingPolicy
 
 INTEGER_VARIABLES = [
@@ -22,11 +25,68 @@ def test_empty_environment_gives_the_defaults() -> None:
 
 def test_defaults_are_the_documented_ones() -> None:
     settings = Settings()
+    routing = json.loads((MODEL_DIR / "routing.json").read_text())
 
     assert settings.approval_timeout_seconds == 86_400
     assert settings.max_body_bytes == 65_536
     assert settings.approvers == ("approver@example.com", "manager@example.com")
-    assert settings.routing == RoutingPolicy(30, 70, 90, 10_000_00)
+    assert settings.routing == RoutingPolicy(
+        **routing["thresholds"], two_approvers_value_cents=10_000_00
+    )
+    assert settings.model == ModelConfig(
+        path=str(MODEL_DIR / "risk-model.json"),
+        sha256=routing["model"]["sha256"],
+        version=routing["model"]["version"],
+    )
+
+
+def write_routing(directory: Path, **changes: object) -> Path:
+    """A copy of models/routing.json in ``directory`` with top-level changes."""
+    data = json.loads((MODEL_DIR / "routing.json").read_text()) | changes
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "routing.json").write_text(json.dumps(data))
+    return directory
+
+
+def test_model_dir_variable_reads_that_directory_routing_file(tmp_path: Path) -> None:
+    where = write_routing(
+        tmp_path / "m",
+        thresholds={
+            "one_approver_from": 11,
+            "two_approvers_from": 22,
+            "reject_from": 33,
+        },
+        approvers=["ops@example.com"],
+        two_approvers_value_cents=500_00,
+    )
+
+    settings = Settings.from_env({"ORDERFLOW_MODEL_DIR": str(where)})
+
+    assert settings.routing == RoutingPolicy(11, 22, 33, 500_00)
+    assert settings.approvers == ("ops@example.com",)
+    assert settings.model.path == str(where / "risk-model.json")
+
+
+def test_threshold_variables_override_the_routing_file(tmp_path: Path) -> None:
+    where = write_routing(tmp_path / "m")
+
+    settings = Settings.from_env(
+        {"ORDERFLOW_MODEL_DIR": str(where), "ORDERFLOW_REJECT_FROM": "101"}
+    )
+
+    assert settings.routing.reject_from == 101
+    assert settings.routing.one_approver_from == Settings().routing.one_approver_from
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"thresholds": {}}'])
+def test_missing_or_malformed_routing_file_is_refused_naming_it(
+    tmp_path: Path, content: str | None
+) -> None:
+    if content is not None:
+        (tmp_path / "routing.json").write_text(content)
+
+    with pytest.raises(ValueError, match=f"routing config {tmp_path}/routing.json"):
+        read_routing_file(tmp_path)
 
 
 def test_every_variable_is_read() -> None:

@@ -133,3 +133,40 @@ def test_generated_valid_orders_parse_and_total_their_lines(
     assert order.total_cents == sum(
         int(Decimal(i["unit_price"]) * 100) * i["quantity"] for i in data["items"]
     )
+
+
+def test_risk_context_is_optional_and_absent_from_the_json_when_missing() -> None:
+    order = parse_order(load_event("order-low-risk.json"))
+
+    assert order.placed_at is None and order.customer.orders_last_24h is None
+    assert order.model_dump(mode="json") == load_event("order-low-risk.json")
+
+
+def test_risk_context_round_trips_when_given() -> None:
+    data = low_risk_order(placed_at="2026-11-02T03:10:00+01:00")
+    data["customer"].update(orders_last_24h=3, median_order_value="20.00")
+    data["items"][0]["list_price"] = "59.99"
+
+    assert parse_order(data).model_dump(mode="json") == data
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda o: o.update(placed_at="2026-11-02T03:10:00"), "placed_at"),
+        (
+            lambda o: o["customer"].update(orders_last_24h=-1),
+            "customer.orders_last_24h",
+        ),
+        (
+            lambda o: o["customer"].update(median_order_value="0"),
+            "customer.median_order_value",
+        ),
+        (lambda o: o["items"][0].update(list_price="1.00"), "items.0"),
+    ],
+)
+def test_bad_risk_context_is_refused_naming_the_field(change: Any, field: str) -> None:
+    data = low_risk_order()
+    change(data)
+
+    assert field in problems(data)

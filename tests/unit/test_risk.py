@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 
 from orderflow.domain.order import parse_order
-from orderflow.domain.risk import RULES, RiskAssessment, assess
+from orderflow.domain.risk import (
+    RULE_COVERS,
+    RULES,
+    ModelOpinion,
+    RiskAssessment,
+    Signal,
+    assess,
+    blend,
+)
 from tests.unit.strategies import valid_orders
 from tests.utils.orders import load_event, low_risk_order
 
@@ -145,3 +153,76 @@ def test_score_is_always_between_0_and_100_and_matches_its_signals(
     assert assessed.score == min(100, sum(s.points for s in assessed.signals))
     assert len(assessed.signals) <= len(RULES)
     assert all(s.points > 0 and s.reason for s in assessed.signals)
+
+
+def opinion_of(
+    score: int, *signals: Signal, out_of_range: tuple[str, ...] = ()
+) -> ModelOpinion:
+    """A model opinion with just what blend reads."""
+    return ModelOpinion(
+        score=score,
+        pattern=score,
+        anomaly=0,
+        signals=signals,
+        out_of_range=out_of_range,
+        version="test-model",
+        sha256="0" * 64,
+    )
+
+
+@pytest.mark.parametrize(("policy", "model", "blended"), [(65, 20, 65), (15, 80, 80)])
+def test_blended_score_is_the_higher_of_rules_and_model(
+    policy: int, model: int, blended: int
+) -> None:
+    rules = RiskAssessment(policy, (Signal("high-value", policy, "total is 1.00"),))
+
+    risk = blend(rules, opinion_of(model))
+
+    assert (risk.score, risk.policy_score) == (blended, policy)
+
+
+def test_blend_keeps_every_rule_and_drops_model_reasons_a_rule_covers() -> None:
+    rules = assess(parse_order(load_event("order-high-risk.json")))
+    model = opinion_of(
+        50,
+        Signal("model:account_age", 30, "account is 20 days old"),
+        Signal("model:hour", 12, "placed at 03:00 local time"),
+    )
+
+    risk = blend(rules, model)
+
+    assert [s.rule for s in risk.signals] == [
+        "fast-high-value-new-account",
+        "model:hour",
+        "high-value",
+    ]
+
+
+def test_out_of_range_warnings_come_first_and_mark_the_assessment() -> None:
+    rules = RiskAssessment(20, (Signal("country-mismatch", 20, "billing differs"),))
+    risk = blend(rules, opinion_of(5, out_of_range=("outside: 900 units",)))
+
+    assert risk.out_of_distribution
+    assert risk.reasons == ["outside: 900 units", "billing differs"]
+    assert risk.as_dict()["model"] == {
+        "score": 5,
+        "pattern": 5,
+        "anomaly": 0,
+        "out_of_distribution": True,
+        "version": "test-model",
+        "sha256": "0" * 64,
+    }
+
+
+def test_every_rule_says_which_model_signals_it_covers() -> None:
+    from orderflow.scoring.explain import GROUPS
+
+    everything = order_with(
+        age=3, speed="overnight", price="6000.00", billing="CA", payment="gift_card"
+    )
+    everything["items"].append({"sku": "BULK", "quantity": 60, "unit_price": "1.00"})
+    fired = {s.rule for s in risk(everything).signals}
+    fired |= {s.rule for s in risk(order_with(price="1000.00")).signals}
+
+    assert fired == set(RULE_COVERS)
+    assert set().union(*RULE_COVERS.values()) <= set(GROUPS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orderflow.domain.order import Order, parse_order
-from orderflow.domain.risk import RiskAssessment
+from orderflow.domain.risk import ModelOpinion, RiskAssessment
 from orderflow.domain.routing import Route, RoutingPolicy
 from tests.utils.orders import low_risk_order
 
@@ -101,3 +101,20 @@ def test_thresholds_that_do_not_rise_are_refused(thresholds: dict[str, int]) -> 
 )
 def test_approvals_needed_per_route(route: Route, needed: int) -> None:
     assert route.approvals_needed == needed
+
+
+def test_out_of_distribution_order_is_never_auto_approved() -> None:
+    model = ModelOpinion(
+        score=0,
+        pattern=0,
+        anomaly=0,
+        signals=(),
+        out_of_range=("outside the risk model's training range: 900 units",),
+        version="m",
+        sha256="0" * 64,
+    )
+    risk = RiskAssessment(score=0, signals=(), model=model)
+
+    assert POLICY.route(order_worth("10.00"), risk) is Route.ONE_APPROVER
+    assert POLICY.route(order_worth("10000.00"), risk) is Route.TWO_APPROVERS
+    assert POLICY.route(order_worth("10.00"), scored(100)) is Route.REJECT

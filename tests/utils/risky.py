@@ -1,0 +1,36 @@
+"""Crafted orders, one per risk shape, for the scoring and workflow tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.utils.orders import low_risk_order
+
+
+def takeover_order(order_id: str = "ORD-T-ATO") -> dict[str, Any]:
+    """An old account spending 14x its median at 3 am, shipped abroad overnight."""
+    order = low_risk_order(
+        order_id,
+        items=[{"sku": "LAPTOP-9", "quantity": 1, "unit_price": "1890.00"}],
+        shipping_speed="overnight",
+        billing_country="US",
+        placed_at="2026-11-02T03:10:00+00:00",
+    )
+    order["customer"].update(median_order_value="135.00", orders_last_24h=2)
+    return order
+
+
+def card_testing_order(order_id: str = "ORD-T-CARD") -> dict[str, Any]:
+    """A 3.50 code from a 12-day-old account on its 23rd order today: no rule fires."""
+    order = low_risk_order(
+        order_id, items=[{"sku": "CODE-1", "quantity": 1, "unit_price": "3.50"}]
+    )
+    order["customer"].update(account_age_days=12, orders_last_24h=23)
+    return order
+
+
+def out_of_range_order(order_id: str = "ORD-T-OOD") -> dict[str, Any]:
+    """900 bolts at 0.20: cheap and harmless-looking, but unlike any training order."""
+    return low_risk_order(
+        order_id, items=[{"sku": "BOLT-1", "quantity": 900, "unit_price": "0.20"}]
+    )
