@@ -6,7 +6,7 @@ suite (tests/contract/) runs against every adapter.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orderflow.domain.records import (
     Alert,
@@ -17,6 +17,17 @@ from orderflow.domain.records import (
 )
 from orderflow.domain.shipping import Tracking
 from orderflow.domain.status import OrderStatus
+
+if TYPE_CHECKING:
+    from orderflow.monitoring.alerts import Alert
+
+
+class Alerts(Protocol):
+    """Where alerts for the people on call go (SNS in AWS, the outbox locally)."""
+
+    def send(self, alert: Alert) -> None:
+        """Deliver one alert; raise if it could not be handed over."""
+        ...
 
 
 class Store(Protocol):
@@ -43,6 +54,22 @@ class Store(Protocol):
 
     def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
         """Remember which durable execution runs the order."""
+        ...
+
+    def end_order(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        at: str,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move the order to terminal ``status`` unless it has already ended.
+
+        True if it moved; False (and no change) if the order is unknown or its
+        status is terminal already. One conditional write: a workflow that
+        records its own ending at the same moment is never overwritten.
+        """
         ...
 
     def put_approval(self, approval: ApprovalRequest) -> bool:

@@ -1,0 +1,45 @@
+"""Alert wording: what the on-call person reads, and SNS's rules for subjects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from orderflow.domain.records import ApprovalRequest
+from orderflow.monitoring.alerts import execution_alert, overdue_alert
+from orderflow.monitoring.events import StatusChangeEvent
+from tests.utils.monitoring import status_event
+
+LONG_ID = "ORD-" + "9" * 60  # execution names run to 64 characters
+
+
+def test_subjects_stay_under_snss_hundred_ascii_characters() -> None:
+    raw = status_event("failed")
+    raw["detail"]["durableExecutionName"] = LONG_ID + "-é"
+    change = StatusChangeEvent.model_validate(raw).detail
+
+    subject = execution_alert(
+        change, summary=None, order_status=None, expired_approvals=0
+    ).subject
+
+    assert len(subject) < 100
+    assert subject.isascii() and "\n" not in subject
+    assert subject.endswith("...")
+
+
+def test_overdue_alert_names_the_order_approver_and_waiting_time() -> None:
+    approval = ApprovalRequest(
+        callback_id="cb-secret",
+        order_id="ORD-7",
+        approver="ana@example.com",
+        created_at="2026-11-20T08:00:00+00:00",
+        expires_at="2026-11-21T08:00:00+00:00",
+    )
+
+    alert = overdue_alert(
+        approval, age=timedelta(hours=4, minutes=30), execution_arn=None
+    )
+
+    assert alert.subject == "orderflow: approval of ORD-7 overdue"
+    assert "waited 4.5 h for ana@example.com" in alert.message
+    assert "Execution:  unknown" in alert.message
+    assert "cb-secret" not in alert.message + alert.key
