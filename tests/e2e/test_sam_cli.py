@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,6 +73,18 @@ def execution_arn(stack: StackProcess, order_id: str) -> str:
     return str(body["execution_arn"])
 
 
+def ended_execution(stack: StackProcess, order_id: str) -> str:
+    """The ARN, once the execution itself has ended (a little after the order)."""
+    arn = execution_arn(stack, order_id)
+    client = stack.lambda_client()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if client.get_durable_execution(DurableExecutionArn=arn)["Status"] != "RUNNING":
+            return arn
+        time.sleep(0.1)
+    raise AssertionError(f"{order_id}'s execution is still running")
+
+
 def pending_callback(stack: StackProcess, order_id: str) -> str:
     """The callback id of the order's pending approval (the store keeps it)."""
     (pending,) = stack.store.list_approvals(order_id=order_id, status="PENDING")
@@ -83,7 +96,7 @@ def test_execution_get_and_history_show_a_completed_order(
 ) -> None:
     stack.submit(low_risk_order("SAM-LOW-1"))
     stack.wait_for_status("SAM-LOW-1", OrderStatus.COMPLETED)
-    arn = execution_arn(stack, "SAM-LOW-1")
+    arn = ended_execution(stack, "SAM-LOW-1")
 
     execution = sam_json(stack, "local", "execution", "get", arn)
     events = sam_json(stack, "local", "execution", "history", arn)["Events"]
@@ -99,7 +112,7 @@ def test_execution_get_and_history_show_a_completed_order(
 def test_the_monitors_history_reader_agrees_with_sam(stack: StackProcess) -> None:
     stack.submit(low_risk_order("SAM-LOW-2"))
     stack.wait_for_status("SAM-LOW-2", OrderStatus.COMPLETED)
-    arn = execution_arn(stack, "SAM-LOW-2")
+    arn = ended_execution(stack, "SAM-LOW-2")
 
     ours = fetch_history(stack.lambda_client(), arn)
     theirs = sam_json(stack, "local", "execution", "history", arn)["Events"]
@@ -132,6 +145,7 @@ def test_callback_succeed_from_sam_approves_and_the_order_completes(
     assert done.returncode == 0, done.stderr
     order = stack.wait_for_status("SAM-HIGH-1", OrderStatus.COMPLETED)
     assert "AWAITING_APPROVAL" in [h["status"] for h in order["history"]]
+    ended_execution(stack, "SAM-HIGH-1")
     assert sam_json(stack, "local", "execution", "get", arn)["Status"] == "SUCCEEDED"
     names = [
         e.get("Name")
