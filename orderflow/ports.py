@@ -6,7 +6,7 @@ suite (tests/contract/) runs against every adapter.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from orderflow.domain.records import (
     Alert,
@@ -17,9 +17,6 @@ from orderflow.domain.records import (
 )
 from orderflow.domain.shipping import Tracking
 from orderflow.domain.status import OrderStatus
-
-if TYPE_CHECKING:
-    from orderflow.monitoring.alerts import Alert
 
 
 class Alerts(Protocol):

@@ -61,6 +61,11 @@ def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
         _record_timings(outcome.summary, change.wall_ms)
     if outcome.ended_order:
         metrics.add_metric(name="OrdersFailedByMonitor", unit=MetricUnit.Count, value=1)
+    if outcome.forwarded:
+        forwarded = outcome.forwarded
+        metrics.add_metric(
+            name="AlertsForwarded", unit=MetricUnit.Count, value=forwarded
+        )
     log = logger.error if change.status.needs_a_human else logger.info
     log(
         f"execution {change.status.value}",
@@ -70,6 +75,7 @@ def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
             "ended_order": outcome.ended_order,
             "expired_approvals": outcome.expired_approvals,
             "alerted": outcome.alerted,
+            "forwarded_alerts": outcome.forwarded,
             "retries": outcome.summary.retries if outcome.summary else None,
         },
     )

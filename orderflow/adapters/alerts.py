@@ -1,20 +1,20 @@
 """The Alerts port: an SNS topic in AWS, the store's outbox locally.
 
 The template subscribes the people on call to the topic (``AlertEmail``); the
-outbox keeps alerts where the local stack's other messages are, deduplicated
-on the alert's key as EventBridge may deliver one event twice.
+outbox keeps alerts where the local stack's other messages are, once per
+alert id. The alert itself is also a record in the store (``Store.add_alert``),
+which ``orderflow status`` and the monitor's deduplication read.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import boto3
 
-from orderflow.domain.records import OutboxMessage
-from orderflow.monitoring.alerts import Alert
+from orderflow.domain.records import Alert, OutboxMessage
+from orderflow.monitoring.alerts import subject
 from orderflow.ports import Alerts, Store
 
 if TYPE_CHECKING:
@@ -31,14 +31,15 @@ class SnsAlerts:
         self.client: SNSClient = client or boto3.client("sns")
 
     def send(self, alert: Alert) -> None:
-        """Publish the alert, its kind and order id as message attributes."""
+        """Publish the alert; kind, severity and order id as message attributes."""
+        attributes = {"kind": alert.kind, "severity": alert.severity}
         self.client.publish(
             TopicArn=self.topic_arn,
-            Subject=alert.subject,
+            Subject=subject(alert),
             Message=alert.message,
             MessageAttributes={
-                "kind": {"DataType": "String", "StringValue": alert.kind},
-                "order_id": {"DataType": "String", "StringValue": alert.order_id},
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in (attributes | {"order_id": alert.order_id}).items()
             },
         )
 
@@ -50,16 +51,16 @@ class OutboxAlerts:
         self.store = store
 
     def send(self, alert: Alert) -> None:
-        """Queue the alert once per key."""
-        digest = hashlib.sha256(alert.key.encode()).hexdigest()[:32]
+        """Queue the alert once per alert id."""
+        digest = hashlib.sha256(alert.alert_id.encode()).hexdigest()[:32]
         self.store.add_outbox(
             OutboxMessage(
                 message_id=f"alert-{digest}",
                 order_id=alert.order_id,
                 recipient=OUTBOX_RECIPIENT,
-                subject=alert.subject,
+                subject=subject(alert),
                 body=alert.message,
-                created_at=datetime.now(UTC).isoformat(),
+                created_at=alert.created_at,
             )
         )
 

@@ -1,16 +1,16 @@
 """Alerts: what the on-call person is told, in words, with what to do next.
 
 An alert never carries a callback id or an approval token (whoever holds one
-can decide the order) and never the order's personal data: the order id, the
+can decide the order) and never the customer's personal data: the order id, the
 execution ARN and the counts are enough to find everything else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from orderflow.domain.records import ApprovalRequest
+from orderflow.domain.records import Alert, ApprovalRequest
 from orderflow.monitoring.events import StatusChangeDetail
 from orderflow.monitoring.history import ExecutionSummary
 
@@ -19,17 +19,13 @@ REASONS = {
     "TIMED_OUT": "it ran past its ExecutionTimeout (DurableConfig)",
     "STOPPED": "someone stopped it with StopDurableExecution",
 }
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One message for the people on call."""
-
-    key: str  # the same alert twice has the same key (deliveries repeat)
-    kind: str  # execution-ended | approval-overdue
-    order_id: str
-    subject: str  # ASCII, one line, under 100 characters (SNS's rules)
-    message: str
+EXECUTION_KINDS = {
+    "FAILED": "execution-failed",
+    "TIMED_OUT": "execution-timed-out",
+    "STOPPED": "execution-stopped",
+}
+OVERDUE = "approval-overdue"
+MONITOR_KINDS = frozenset({*EXECUTION_KINDS.values(), OVERDUE})
 
 
 def execution_alert(
@@ -38,6 +34,7 @@ def execution_alert(
     summary: ExecutionSummary | None,
     order_status: str | None,
     expired_approvals: int,
+    at: str,
 ) -> Alert:
     """The alert for an execution that ended FAILED, TIMED_OUT or STOPPED."""
     status = change.status.value
@@ -51,11 +48,16 @@ def execution_alert(
         f"Started:    {change.started_at.isoformat()}",
         f"Ended:      {change.ended_at.isoformat() if change.ended_at else '-'}",
     ]
+    detail: dict[str, Any] = {
+        "execution_arn": change.execution_arn,
+        "execution_status": status,
+    }
     if summary is not None:
         lines.append(
             f"History:    {summary.events} events, {summary.retries} retries, "
             f"{summary.failed_steps} failed steps, {summary.invocations} invocations"
         )
+        detail |= {"retries": summary.retries, "failed_steps": summary.failed_steps}
     if expired_approvals:
         lines.append(f"Pending approvals expired: {expired_approvals}")
     lines += [
@@ -65,17 +67,20 @@ def execution_alert(
         "Effects already applied (payment, stock, shipment) were not compensated",
         "unless the history shows the compensate-* steps.",
     ]
+    kind = EXECUTION_KINDS[status]
     return Alert(
-        key=f"{change.execution_arn}#{status}",
-        kind="execution-ended",
+        alert_id=f"{change.order_id}:{kind}",
         order_id=change.order_id,
-        subject=_subject(f"orderflow: order {change.order_id} execution {status}"),
+        kind=kind,
+        severity="critical",
         message="\n".join(lines),
+        created_at=at,
+        detail=detail,
     )
 
 
 def overdue_alert(
-    approval: ApprovalRequest, *, age: timedelta, execution_arn: str | None
+    approval: ApprovalRequest, *, age: timedelta, execution_arn: str | None, at: str
 ) -> Alert:
     """The alert for an approval pending longer than the threshold."""
     hours = age.total_seconds() / 3600
@@ -89,15 +94,18 @@ def overdue_alert(
         "Next: remind the approver, or decide through the approval page.",
     ]
     return Alert(
-        key=f"overdue#{approval.order_id}#{approval.approver}#{approval.created_at}",
-        kind="approval-overdue",
+        alert_id=f"{approval.order_id}:{OVERDUE}:{approval.approver}",
         order_id=approval.order_id,
-        subject=_subject(f"orderflow: approval of {approval.order_id} overdue"),
+        kind=OVERDUE,
+        severity="warning",
         message="\n".join(lines),
+        created_at=at,
+        detail={"execution_arn": execution_arn, "approver": approval.approver},
     )
 
 
-def _subject(text: str) -> str:
-    """SNS wants subjects in ASCII, on one line, under 100 characters."""
+def subject(alert: Alert) -> str:
+    """A one-line subject in SNS's rules: ASCII, no line break, under 100."""
+    text = f"orderflow {alert.severity}: order {alert.order_id} {alert.kind}"
     flat = " ".join(text.split()).encode("ascii", "replace").decode()
     return flat if len(flat) < 100 else flat[:96] + "..."

@@ -8,8 +8,14 @@
   order is moved to FAILED (unless it had already ended), its pending
   approvals are expired so their links stop working, and the on-call people
   are alerted with what the history says.
+- Whenever an execution ends, the alerts its workflow recorded (reconciliation,
+  compensation) are sent on too: in the table alone, nobody would read them.
 - The schedule expires approvals past their expiry, counts those pending, and
   alerts once about each approval that crossed the threshold since the last run.
+
+Every alert is also recorded in the store (``Store.add_alert``) after it is
+sent, keyed on the order and its kind: a repeated delivery finds it and sends
+nothing, and a failed send is retried with the event.
 """
 
 from __future__ import annotations
@@ -19,9 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from orderflow.domain.records import ApprovalRequest
+from orderflow.domain.records import Alert, ApprovalRequest
 from orderflow.domain.status import OrderStatus
-from orderflow.monitoring.alerts import REASONS, execution_alert, overdue_alert
+from orderflow.monitoring.alerts import (
+    MONITOR_KINDS,
+    REASONS,
+    execution_alert,
+    overdue_alert,
+)
 from orderflow.monitoring.events import ExecutionStatus, StatusChangeDetail
 from orderflow.monitoring.history import ExecutionSummary
 from orderflow.ports import Alerts, Store
@@ -40,6 +51,7 @@ class StatusOutcome:
     ended_order: bool = False  # the read model was moved to FAILED
     expired_approvals: int = 0
     alerted: bool = False
+    forwarded: int = 0  # the workflow's own alerts, sent on
     summary: ExecutionSummary | None = None
 
 
@@ -70,8 +82,11 @@ def on_status_change(
             store.set_execution_arn(change.order_id, change.execution_arn)
         return StatusOutcome(order_known=record is not None)
     summary = summarise(change.execution_arn)
+    forwarded = forward_workflow_alerts(change, store=store, alerts=alerts)
     if not change.status.needs_a_human:
-        return StatusOutcome(order_known=record is not None, summary=summary)
+        return StatusOutcome(
+            order_known=record is not None, forwarded=forwarded, summary=summary
+        )
 
     detail: dict[str, Any] = {
         "execution_status": change.status.value,
@@ -86,21 +101,46 @@ def on_status_change(
         why=f"execution {change.status.value}",
     )
     after = store.get_order(change.order_id)
-    alerts.send(
-        execution_alert(
-            change,
-            summary=summary,
-            order_status=after.status.value if after else None,
-            expired_approvals=expired,
-        )
+    alert = execution_alert(
+        change,
+        summary=summary,
+        order_status=after.status.value if after else None,
+        expired_approvals=expired,
+        at=at,
     )
     return StatusOutcome(
         order_known=record is not None,
         ended_order=ended,
         expired_approvals=expired,
-        alerted=True,
+        alerted=raise_once(alert, store=store, alerts=alerts),
+        forwarded=forwarded,
         summary=summary,
     )
+
+
+def raise_once(alert: Alert, *, store: Store, alerts: Alerts) -> bool:
+    """Send ``alert`` unless the store has it, then record it; True if sent."""
+    known = store.list_alerts(order_id=alert.order_id)
+    if any(a.alert_id == alert.alert_id for a in known):
+        return False
+    alerts.send(alert)  # before recording: a failed send is retried, not lost
+    store.add_alert(alert)
+    return True
+
+
+def forward_workflow_alerts(
+    change: StatusChangeDetail, *, store: Store, alerts: Alerts
+) -> int:
+    """Send the alerts the workflow recorded during this execution."""
+    raised = [
+        a
+        for a in store.list_alerts(order_id=change.order_id)
+        if a.kind not in MONITOR_KINDS
+        and datetime.fromisoformat(a.created_at) >= change.started_at
+    ]
+    for alert in raised:
+        alerts.send(alert)
+    return len(raised)
 
 
 def newly_overdue(
@@ -141,8 +181,11 @@ def check_pending_approvals(
     for approval, age in newly_overdue(live, now=now, after=after, window=window):
         order = store.get_order(approval.order_id)
         execution_arn = order.execution_arn if order else None
-        alerts.send(overdue_alert(approval, age=age, execution_arn=execution_arn))
-        alerted.append((approval, execution_arn))
+        alert = overdue_alert(
+            approval, age=age, execution_arn=execution_arn, at=now.isoformat()
+        )
+        if raise_once(alert, store=store, alerts=alerts):
+            alerted.append((approval, execution_arn))
     return ApprovalCheck(
         pending=len(live),
         overdue=sum(age >= after for age in ages),

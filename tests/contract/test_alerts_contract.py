@@ -22,7 +22,7 @@ from orderflow.adapters.alerts import (
     alerts_for,
 )
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.monitoring.alerts import Alert
+from orderflow.domain.records import Alert
 from orderflow.ports import Alerts
 
 Received = list[tuple[str, str, str]]  # subject, message, order id
@@ -31,11 +31,12 @@ Received = list[tuple[str, str, str]]  # subject, message, order id
 def alert(n: int = 1) -> Alert:
     """An execution alert for ORD-<n>."""
     return Alert(
-        key=f"arn:exec:{n}#FAILED",
-        kind="execution-ended",
+        alert_id=f"ORD-{n}:execution-failed",
         order_id=f"ORD-{n}",
-        subject=f"orderflow: order ORD-{n} execution FAILED",
+        kind="execution-failed",
+        severity="critical",
         message=f"The durable execution of order ORD-{n} ended FAILED.\nNext: ...",
+        created_at="2026-11-20T14:02:48+00:00",
     )
 
 
@@ -91,7 +92,7 @@ def test_an_alert_arrives_with_its_subject_message_and_order(
 
     assert received() == [
         (
-            "orderflow: order ORD-1 execution FAILED",
+            "orderflow critical: order ORD-1 execution-failed",
             "The durable execution of order ORD-1 ended FAILED.\nNext: ...",
             "ORD-1",
         )

@@ -100,8 +100,13 @@ def test_timed_out_execution_fails_the_order_and_alerts_the_topic(
     approval = store.get_approval("cb-ORD-2001")
     assert approval is not None and approval.status == "EXPIRED"
     (envelope,) = handler.alerts_received()
-    assert envelope["Subject"] == "orderflow: order ORD-2001 execution TIMED_OUT"
-    assert envelope["MessageAttributes"]["kind"]["Value"] == "execution-ended"
+    assert envelope["Subject"] == (
+        "orderflow critical: order ORD-2001 execution-timed-out"
+    )
+    assert envelope["MessageAttributes"]["kind"]["Value"] == "execution-timed-out"
+    assert [a.kind for a in store.list_alerts(order_id="ORD-2001")] == [
+        "execution-timed-out"
+    ]
     assert "cb-ORD-2001" not in envelope["Message"]
     assert out.value("ExecutionsTimedOut") == 1
     assert out.value("StepRetries") == 2
@@ -190,7 +195,7 @@ def test_schedule_alerts_on_an_overdue_approval_with_its_order_and_execution(
 
     assert result == {"pending": 2, "alerted": 1}
     (envelope,) = handler.alerts_received()
-    assert envelope["Subject"] == "orderflow: approval of ORD-LATE overdue"
+    assert envelope["Subject"] == "orderflow warning: order ORD-LATE approval-overdue"
     (line,) = [line for line in out.logs if line["message"] == "approval overdue"]
     assert (line["order_id"], line["execution_arn"]) == (
         "ORD-LATE",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from orderflow.domain.records import ApprovalRequest
-from orderflow.monitoring.alerts import execution_alert, overdue_alert
+from orderflow.monitoring.alerts import execution_alert, overdue_alert, subject
 from orderflow.monitoring.events import StatusChangeEvent
 from tests.utils.monitoring import status_event
 
@@ -17,13 +17,15 @@ def test_subjects_stay_under_snss_hundred_ascii_characters() -> None:
     raw["detail"]["durableExecutionName"] = LONG_ID + "-é"
     change = StatusChangeEvent.model_validate(raw).detail
 
-    subject = execution_alert(
-        change, summary=None, order_status=None, expired_approvals=0
-    ).subject
+    alert = execution_alert(
+        change, summary=None, order_status=None, expired_approvals=0, at="t"
+    )
+    line = subject(alert)
 
-    assert len(subject) < 100
-    assert subject.isascii() and "\n" not in subject
-    assert subject.endswith("...")
+    assert len(line) < 100
+    assert line.isascii() and "\n" not in line
+    assert line.endswith("...")
+    assert alert.alert_id == f"{LONG_ID}-é:execution-failed"
 
 
 def test_overdue_alert_names_the_order_approver_and_waiting_time() -> None:
@@ -36,10 +38,11 @@ def test_overdue_alert_names_the_order_approver_and_waiting_time() -> None:
     )
 
     alert = overdue_alert(
-        approval, age=timedelta(hours=4, minutes=30), execution_arn=None
+        approval, age=timedelta(hours=4, minutes=30), execution_arn=None, at="t"
     )
 
-    assert alert.subject == "orderflow: approval of ORD-7 overdue"
+    assert subject(alert) == "orderflow warning: order ORD-7 approval-overdue"
+    assert alert.alert_id == "ORD-7:approval-overdue:ana@example.com"
     assert "waited 4.5 h for ana@example.com" in alert.message
     assert "Execution:  unknown" in alert.message
-    assert "cb-secret" not in alert.message + alert.key
+    assert "cb-secret" not in alert.message + alert.alert_id + str(alert.detail)

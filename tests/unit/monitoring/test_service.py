@@ -92,7 +92,10 @@ def test_timed_out_execution_fails_the_order_expires_its_approval_and_alerts(
     assert decided is not None
     assert (decided.status, decided.decided_by) == ("EXPIRED", MONITOR)
     (alert,) = alerts_in(store)
-    assert alert.subject == "orderflow: order ORD-2001 execution TIMED_OUT"
+    assert alert.subject == "orderflow critical: order ORD-2001 execution-timed-out"
+    (recorded,) = store.list_alerts(order_id="ORD-2001")
+    assert (recorded.kind, recorded.severity) == ("execution-timed-out", "critical")
+    assert recorded.detail["execution_arn"] == change("timed-out").execution_arn
     assert change("timed-out").execution_arn in alert.body
     assert "3 retries" in alert.body and "read model now: FAILED" in alert.body
     assert "secret-cb" not in alert.body  # a callback id decides the order
