@@ -12,7 +12,7 @@ import pytest
 
 from orderflow.adapters.alerts import OUTBOX_RECIPIENT, OutboxAlerts
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.records import ApprovalRequest, OutboxMessage
+from orderflow.domain.records import Alert, ApprovalRequest, OutboxMessage
 from orderflow.domain.status import OrderStatus
 from orderflow.monitoring.events import StatusChangeDetail, StatusChangeEvent
 from orderflow.monitoring.history import ExecutionSummary
@@ -245,4 +245,49 @@ def test_check_expires_approvals_past_their_expiry_and_counts_the_rest(
     assert [a.order_id for a in store.list_approvals(status="PENDING")] == [
         "ORD-LATE",
         "ORD-NEW",
+    ]
+
+
+def workflow_alert(order_id: str, kind: str, at: str) -> Alert:
+    """An alert as the workflow's reconciliation step records it."""
+    return Alert(
+        alert_id=f"{order_id}:{kind}",
+        order_id=order_id,
+        kind=kind,
+        severity="warning",
+        message=f"{kind} on {order_id}",
+        created_at=at,
+    )
+
+
+def test_the_workflows_alerts_of_this_execution_are_sent_on_when_it_ends(
+    store: SqliteStore,
+) -> None:
+    # The succeeded execution ran 13:08:22 - 13:08:31 on 2026-11-20.
+    store.create_order("ORD-1001", {}, at=AT)
+    store.add_alert(
+        workflow_alert("ORD-1001", "books-repaired", "2026-11-20T13:08:30+00:00")
+    )
+    store.add_alert(
+        workflow_alert("ORD-1001", "slow-delivery", "2026-11-19T10:00:00+00:00")
+    )
+
+    outcome = handle(store, "succeeded")
+
+    assert (outcome.forwarded, outcome.alerted) == (1, False)
+    (sent,) = alerts_in(store)
+    assert sent.subject == "orderflow warning: order ORD-1001 books-repaired"
+
+
+def test_the_monitors_own_alerts_are_not_sent_twice_as_the_workflows(
+    store: SqliteStore,
+) -> None:
+    store.create_order("ORD-3001", {}, at=AT)
+
+    outcome = handle(store, "failed")
+
+    assert (outcome.alerted, outcome.forwarded) == (True, 0)
+    assert len(alerts_in(store)) == 1
+    assert [a.kind for a in store.list_alerts(order_id="ORD-3001")] == [
+        "execution-failed"
     ]
