@@ -7,12 +7,16 @@ PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3.13) \
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
+# checkov pins its own boto3 and friends: a third environment, for the scanner.
+CHECKOV_VENV := .venv-checkov
+# `sam build` needs the Lambda runtime's python3.13 on PATH (no Docker here).
+SAM_ENV := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH"
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
 .DEFAULT_GOAL := help
 include layer.mk
 
-.PHONY: help install run test lint types template unit workflow e2e pytest format clean \
+.PHONY: help install run test lint types template build unit workflow e2e pytest format clean \
 	train bench
 
 help:
@@ -34,6 +38,12 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 	@touch $@
 
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov>=3.2,<4'
+	@touch $@
+
 install: $(BIN)/.installed
 
 run: $(BIN)/.installed
@@ -52,8 +62,20 @@ format: $(BIN)/.installed
 types: $(BIN)/.installed
 	$(BIN)/mypy
 
-template: $(SAM_VENV)/.installed
+# Offline proof the stack deploys: SAM's and cfn-lint's checks on the template
+# and on its translation (scripts/validate_template.py), checkov over both
+# (findings fixed, or skipped in the resource's Metadata with the reason), and
+# `sam build`, whose artifacts tests/unit/test_build_budget.py measures.
+template: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(SAM_VENV)/bin/python scripts/validate_template.py
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
+		--framework cloudformation -f template.yaml -d .aws-sam/translated
+	$(MAKE) --no-print-directory build
+
+# --build-in-source: layer.mk installs from this tree instead of a copy of it
+# (which would copy the virtual environments); --cached skips what has not changed.
+build: $(SAM_VENV)/.installed
+	$(SAM_ENV) $(SAM_VENV)/bin/sam build --cached --parallel --build-in-source
 
 pytest: $(BIN)/.installed
 	$(PYTEST) tests
@@ -81,4 +103,4 @@ train: $(BIN)/.installed
 	$(BIN)/python -m models.train
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .local .aws-sam build *.egg-info
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .local .aws-sam build *.egg-info

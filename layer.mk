@@ -14,6 +14,9 @@ LAYER_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3.1
 .PHONY: build-SharedLayer
 build-SharedLayer:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build" >&2; exit 1; }
+	@# With `sam build --build-in-source` (samconfig.toml, make build) pip builds
+	@# in this tree: setuptools' build/ would keep deleted modules in the wheel.
+	rm -rf build
 	$(LAYER_PYTHON) -m pip install --quiet --disable-pip-version-check \
 		--only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.13 \
 		--target "$(ARTIFACTS_DIR)/python" .

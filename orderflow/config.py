@@ -105,6 +105,12 @@ class Settings:
     approval_timeout_seconds: int = 24 * 3600
     # Who approves, in escalation order.
     approvers: tuple[str, ...] = field(default_factory=lambda: _file().approvers)
+    # Monitoring (functions/status_events): the SNS topic for alerts (empty: the
+    # store's outbox), how old a pending approval gets before someone is told,
+    # and how often the check runs (the template's schedule rate, in seconds).
+    alert_topic_arn: str = ""
+    approval_alert_after_seconds: int = 4 * 3600
+    approval_check_seconds: int = 15 * 60
     # Fault injection for the sandbox provider, e.g. "payment.capture=2x:transient".
     faults: str = ""
     # Largest POST /orders body accepted, in bytes.
@@ -138,6 +144,12 @@ class Settings:
             ),
             ("ORDERFLOW_DELIVERY_WINDOW_SECONDS", self.delivery_window_seconds, 1),
             ("ORDERFLOW_SANDBOX_STAGE_SECONDS", self.sandbox_stage_seconds, 0),
+            (
+                "ORDERFLOW_APPROVAL_ALERT_AFTER_SECONDS",
+                self.approval_alert_after_seconds,
+                1,
+            ),
+            ("ORDERFLOW_APPROVAL_CHECK_SECONDS", self.approval_check_seconds, 1),
         ):
             if value < least:
                 raise ValueError(f"{name} must be at least {least}, got {value}")
@@ -165,6 +177,15 @@ class Settings:
                 default.approval_timeout_seconds,
             ),
             approvers=approvers or default.approvers,
+            alert_topic_arn=env.get("ORDERFLOW_ALERT_TOPIC_ARN", ""),
+            approval_alert_after_seconds=_int(
+                env,
+                "ORDERFLOW_APPROVAL_ALERT_AFTER_SECONDS",
+                default.approval_alert_after_seconds,
+            ),
+            approval_check_seconds=_int(
+                env, "ORDERFLOW_APPROVAL_CHECK_SECONDS", default.approval_check_seconds
+            ),
             faults=env.get("ORDERFLOW_FAULTS", default.faults),
             max_body_bytes=_int(
                 env, "ORDERFLOW_MAX_BODY_BYTES", default.max_body_bytes

@@ -19,6 +19,14 @@ from orderflow.domain.shipping import Tracking
 from orderflow.domain.status import OrderStatus
 
 
+class Alerts(Protocol):
+    """Where alerts for the people on call go (SNS in AWS, the outbox locally)."""
+
+    def send(self, alert: Alert) -> None:
+        """Deliver one alert; raise if it could not be handed over."""
+        ...
+
+
 class Store(Protocol):
     """Orders' read model, approvals, the outbox and the effects ledger."""
 
@@ -43,6 +51,22 @@ class Store(Protocol):
 
     def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
         """Remember which durable execution runs the order."""
+        ...
+
+    def end_order(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        at: str,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move the order to terminal ``status`` unless it has already ended.
+
+        True if it moved; False (and no change) if the order is unknown or its
+        status is terminal already. One conditional write: a workflow that
+        records its own ending at the same moment is never overwritten.
+        """
         ...
 
     def put_approval(self, approval: ApprovalRequest) -> bool:

@@ -18,7 +18,13 @@ value of ApiAuth, and that CloudFormation is linted and checked too:
    1..90, or a Ref to a parameter whose MinValue/MaxValue lie in that range.
 6. The orchestrator outlives its approvals: ExecutionTimeout exceeds two rounds
    of the largest ApprovalTimeoutSeconds the template allows.
-7. No IAM statement allows a dynamodb or lambda action (or "*") on Resource "*".
+7. No IAM statement allows a dynamodb, lambda, sns, sqs or kms action (or "*")
+   on Resource "*".
+8. No policy statement (roles and resource policies) allows "*" or "service:*",
+   and callback completion is scoped to ``function:NAME:*`` of the durable
+   function (scripts/iam_checks.py).
+
+The translated templates are left in .aws-sam/translated/ for checkov.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from iam_checks import check_callback_scope, check_no_wildcard_actions
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"  # a dummy: nothing here talks to AWS
@@ -49,7 +57,8 @@ SAM_MANAGED_POLICIES = (
     "AWSXRayDaemonWriteAccess",
     "AWSXrayWriteOnlyAccess",
 )
-GUARDED_ACTIONS = ("dynamodb:", "lambda:")
+GUARDED_ACTIONS = ("dynamodb:", "lambda:", "sns:", "sqs:", "kms:")
+TRANSLATED_DIR = ROOT / ".aws-sam" / "translated"
 PACKAGED_PROPERTY = {
     "AWS::Serverless::Function": "CodeUri",
     "AWS::Serverless::LayerVersion": "ContentUri",
@@ -338,6 +347,13 @@ def report(name: str, check: Callable[[], Problems]) -> bool:
     return not problems
 
 
+def _sources(template: Template, translated: dict[str, Template]) -> dict[str, Any]:
+    """The source template and each translation, by label."""
+    return {"template.yaml": template} | {
+        f"translated (ApiAuth={api_auth})": cfn for api_auth, cfn in translated.items()
+    }
+
+
 def main() -> int:
     """Run every check; 0 if all passed."""
     os.environ["SAM_CLI_TELEMETRY"] = "0"
@@ -372,7 +388,7 @@ def main() -> int:
             lambda: check_execution_outlives_approvals(template),
         ),
         report(
-            'no dynamodb/lambda IAM actions on Resource "*"',
+            'no dynamodb/lambda/sns/sqs/kms IAM actions on Resource "*"',
             lambda: (
                 [
                     f"ApiAuth={api_auth}: {problem}"
@@ -384,6 +400,28 @@ def main() -> int:
             ),
         ),
     ]
+    results += [
+        report(
+            'no policy statement allows "*" or "service:*" actions',
+            lambda: [
+                f"{label}: {problem}"
+                for label, source in _sources(template, translated).items()
+                for problem in check_no_wildcard_actions(source)
+            ],
+        ),
+        report(
+            "callback completion scoped to function:NAME:* of the durable function",
+            lambda: [
+                f"{label}: {problem}"
+                for label, source in _sources(template, translated).items()
+                for problem in check_callback_scope(source)
+            ],
+        ),
+    ]
+    TRANSLATED_DIR.mkdir(parents=True, exist_ok=True)
+    for api_auth, cfn in translated.items():
+        path = TRANSLATED_DIR / f"template.ApiAuth-{api_auth}.json"
+        path.write_text(json.dumps(cfn, indent=1))
     failed = results.count(False)
     print(f"{len(results) - failed}/{len(results)} checks passed")  # noqa: T201
     return 1 if failed else 0

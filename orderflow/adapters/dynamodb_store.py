@@ -40,7 +40,7 @@ from orderflow.domain.records import (
     OutboxMessage,
     StatusChange,
 )
-from orderflow.domain.status import OrderStatus
+from orderflow.domain.status import TERMINAL_STATUSES, OrderStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -131,6 +131,33 @@ class DynamoDbStore:
         # One atomic write, no read-compare-retry: the condition refuses a repeat
         # (or an unknown order), detail merges key by key and history grows
         # server-side, so racing writers never lose or double an entry.
+        self._move(order_id, status, at, detail, "#status <> :status", {})
+
+    def end_order(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        at: str,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move the order to terminal ``status`` unless it has already ended."""
+        if not status.is_terminal:
+            raise ValueError(f"end_order needs a terminal status, got {status}")
+        ended = {f":t{i}": s.value for i, s in enumerate(sorted(TERMINAL_STATUSES))}
+        condition = f"NOT #status IN ({', '.join(ended)})"
+        return self._move(order_id, status, at, detail, condition, ended)
+
+    def _move(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        at: str,
+        detail: dict[str, Any] | None,
+        condition: str,
+        condition_values: dict[str, Any],
+    ) -> bool:
+        """Set the status, merge detail, append history, if ``condition`` holds."""
         entry = asdict(StatusChange(status, at, detail or {}))
         names = {"#status": "status"}
         values = {":status": status, ":at": at, ":entry": [entry]}
@@ -139,9 +166,13 @@ class DynamoDbStore:
             names[f"#d{i}"], values[f":d{i}"] = name, value
             sets.append(f"detail.#d{i} = :d{i}")
         sets.append("history = list_append(history, :entry)")
-        condition = f"{_EXISTS} AND #status <> :status"
-        self._update(
-            "ORDER", order_id, "SET " + ", ".join(sets), condition, values, names
+        return self._update(
+            "ORDER",
+            order_id,
+            "SET " + ", ".join(sets),
+            f"{_EXISTS} AND {condition}",
+            values | condition_values,
+            names,
         )
 
     def set_execution_arn(self, order_id: str, execution_arn: str) -> None:

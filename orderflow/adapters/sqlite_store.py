@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import queue
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -192,15 +192,42 @@ class SqliteStore:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Move the order to ``status``; a repeat of the current status is a no-op."""
+        self._move(order_id, status, at, detail, refuse=lambda now: now == status)
+
+    def end_order(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        at: str,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move the order to terminal ``status`` unless it has already ended."""
+        if not status.is_terminal:
+            raise ValueError(f"end_order needs a terminal status, got {status}")
+        return self._move(
+            order_id, status, at, detail, refuse=lambda now: now.is_terminal
+        )
+
+    def _move(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        at: str,
+        detail: dict[str, Any] | None,
+        *,
+        refuse: Callable[[OrderStatus], bool],
+    ) -> bool:
+        """Change the status in one transaction unless ``refuse(current)``."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
                 "SELECT status, detail, history FROM orders WHERE order_id = ?",
                 (order_id,),
             ).fetchone()
-            if row is None or row["status"] == status:
+            if row is None or refuse(OrderStatus(row["status"])):
                 db.execute("COMMIT")
-                return
+                return False
             merged = {**json.loads(row["detail"]), **(detail or {})}
             history = json.loads(row["history"])
             history.append(asdict(StatusChange(status, at, detail or {})))
@@ -210,6 +237,7 @@ class SqliteStore:
                 (status, json.dumps(merged), json.dumps(history), at, order_id),
             )
             db.execute("COMMIT")
+            return True
 
     def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
         """Remember which durable execution runs the order."""

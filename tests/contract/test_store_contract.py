@@ -201,6 +201,74 @@ def test_set_execution_arn_on_an_unknown_order_creates_nothing(store: Store) -> 
     assert store.get_order("ghost") is None
 
 
+def test_end_order_moves_a_running_order_to_the_terminal_status(
+    store: Store,
+) -> None:
+    store.create_order("o-1", {}, at=T0)
+    store.set_status("o-1", OrderStatus.FULFILLING, at=T1, detail={"route": "x"})
+
+    moved = store.end_order(
+        "o-1", OrderStatus.FAILED, at=T2, detail={"execution_status": "TIMED_OUT"}
+    )
+
+    assert moved is True
+    record = store.get_order("o-1")
+    assert record is not None
+    assert record.status is OrderStatus.FAILED
+    assert record.updated_at == T2
+    assert record.detail == {"route": "x", "execution_status": "TIMED_OUT"}
+    assert [h.status for h in record.history] == [
+        OrderStatus.RECEIVED,
+        OrderStatus.FULFILLING,
+        OrderStatus.FAILED,
+    ]
+
+
+@pytest.mark.parametrize(
+    "ended",
+    [
+        OrderStatus.COMPLETED,
+        OrderStatus.REJECTED,
+        OrderStatus.CANCELLED,
+        OrderStatus.FAILED,
+    ],
+)
+def test_end_order_leaves_an_order_that_already_ended_as_it_was(
+    store: Store, ended: OrderStatus
+) -> None:
+    store.create_order("o-1", {}, at=T0)
+    store.set_status("o-1", ended, at=T1, detail={"by": "workflow"})
+
+    moved = store.end_order("o-1", OrderStatus.FAILED, at=T2, detail={"by": "monitor"})
+
+    assert moved is False
+    record = store.get_order("o-1")
+    assert record is not None
+    assert (record.status, record.updated_at, record.detail) == (
+        ended,
+        T1,
+        {"by": "workflow"},
+    )
+    assert len(record.history) == 2
+
+
+def test_end_order_on_an_unknown_order_creates_nothing(store: Store) -> None:
+    assert store.end_order("ghost", OrderStatus.FAILED, at=T1) is False
+
+    assert store.get_order("ghost") is None
+
+
+def test_end_order_refuses_a_status_that_is_not_terminal(store: Store) -> None:
+    store.create_order("o-1", {}, at=T0)
+
+    with pytest.raises(ValueError, match="terminal"):
+        store.end_order("o-1", OrderStatus.APPROVED, at=T1)
+
+    record = store.get_order("o-1")
+    assert record is not None
+    assert record.status is OrderStatus.RECEIVED
+
+
 # approvals
 
 

@@ -8,7 +8,6 @@ route the resolver does not serve, a setting the config never reads.
 from __future__ import annotations
 
 import importlib
-import inspect
 import json
 import re
 import sys
@@ -20,10 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
-from aws_lambda_powertools.shared import constants as powertools
 
 from orderflow.adapters.dynamodb_store import table_definition
-from orderflow.config import Settings
 from tests.utils.orders import load_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,20 +170,6 @@ def test_only_the_orchestrator_is_durable_and_invoked_through_its_alias() -> Non
     assert target["ORDER_WORKFLOW_FUNCTION"]["Fn::Sub"].endswith(
         f":function:{name}:live"
     )
-
-
-def test_environment_variables_are_ones_the_settings_read() -> None:
-    read = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', inspect.getsource(Settings.from_env)))
-    read |= {
-        powertools.SERVICE_NAME_ENV,
-        powertools.POWERTOOLS_LOG_LEVEL_ENV,
-        powertools.POWERTOOLS_LOG_LEVEL_LEGACY_ENV,  # LOG_LEVEL, still read
-    }
-    globals_env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
-    for logical_id, props in FUNCTIONS.items():
-        own = props.get("Environment", {}).get("Variables", {})
-        unknown = (set(globals_env) | set(own)) - read
-        assert not unknown, f"{logical_id} sets variables nothing reads: {unknown}"
 
 
 def test_orders_table_matches_the_dynamodb_store() -> None:

@@ -1,0 +1,267 @@
+"""Each function's role holds exactly the actions its code calls, on what it touches.
+
+Every function runs its paths under the environment template.yaml gives it, on
+moto (DynamoDB, SNS) with Lambda's durable APIs stubbed, while a botocore hook
+records each AWS call as the IAM action and resource it needs. Then, both ways:
+
+- every recorded call is allowed by one of the function's own statements
+  (nothing would be denied in AWS);
+- every action/resource pair a statement grants was used by some call
+  (nothing is granted that the code does not use).
+
+Calls AWS makes on the function's behalf count as used: SNS encrypting with
+the topic's KMS key for Publish. SAM's own additions (logs, X-Ray, durable
+checkpoints, the dead-letter queue) are not the function's statements.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from aws_durable_execution_sdk_python import durable_execution
+from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+from botocore.client import BaseClient
+from botocore.stub import Stubber
+
+from functions.order_workflow.app import make_workflow
+from orderflow.adapters.dynamodb_store import DynamoDbStore
+from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
+from orderflow.adapters.sandbox import SandboxProvider
+from orderflow.config import Settings
+from orderflow.domain.records import ApprovalRequest, Effect
+from orderflow.domain.status import OrderStatus
+from orderflow.steps.deps import Deps
+from tests.utils.deployed import Deployed, LambdaContext, deployed
+from tests.utils.monitoring import history, schedule_event, status_event
+from tests.utils.orders import high_risk_order, load_event, low_risk_order
+from tests.utils.template import ACCOUNT, REGION, Stack
+
+Call = tuple[str, str]  # (iam action, resource ARN)
+Raw = tuple[str, str, dict[str, Any]]  # (service, operation, parameters)
+STACK = Stack()
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _table_arn(table: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call]:
+    """The IAM action(s) and resource(s) one API call is authorised against."""
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        return [
+            (f"dynamodb:{TRANSACT_ACTIONS[kind]}", _table_arn(body["TableName"]))
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
+    if service == "dynamodb":
+        resource = _table_arn(params["TableName"], params.get("IndexName"))
+        return [(f"dynamodb:{operation}", resource)]
+    if service == "lambda" and operation == "Invoke":
+        return [("lambda:InvokeFunction", params["FunctionName"])]
+    if service == "lambda":
+        return [(f"lambda:{operation}", params["DurableExecutionArn"])]
+    if service == "sns":
+        return [(f"sns:{operation}", params["TopicArn"])]
+    raise AssertionError(f"unexpected call {service}:{operation}")
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Raw]]:
+    """Record every AWS call any botocore client makes (moto's and stubbed)."""
+    calls: list[Raw] = []
+    original = BaseClient._make_api_call
+
+    def record(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((self.meta.service_model.endpoint_prefix, operation, params))
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    yield calls
+
+
+def implied(calls: list[Call]) -> list[Call]:
+    """Calls AWS makes for the caller: KMS for a Publish to an encrypted topic."""
+    key = STACK.get_att("MonitoringKey", "Arn")
+    topic = STACK.ref("AlertsTopic")
+    if ("sns:Publish", topic) in calls:
+        return [("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
+    return []
+
+
+def grants(logical_id: str) -> list[tuple[list[str], list[str]]]:
+    """(actions, resources) of each Allow statement of the function, resolved."""
+    found = []
+    for statement in STACK.statements(logical_id):
+        assert statement["Effect"] == "Allow"
+        actions, resources = statement["Action"], statement["Resource"]
+        found.append(
+            (
+                actions if isinstance(actions, list) else [actions],
+                resources if isinstance(resources, list) else [resources],
+            )
+        )
+    return found
+
+
+def allowed(call: Call, actions: list[str], resources: list[str]) -> bool:
+    """True if the statement's action and resource patterns cover the call."""
+    action, resource = call
+    return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
+        fnmatch.fnmatchcase(resource, r) for r in resources
+    )
+
+
+def assert_exact(logical_id: str, raw: list[Raw]) -> None:
+    """Every call allowed; every granted pair used."""
+    calls = [c for service, op, params in raw for c in iam_calls(service, op, params)]
+    used = calls + implied(calls)
+    statements = grants(logical_id)
+    denied = [c for c in set(used) if not any(allowed(c, *s) for s in statements)]
+    assert not denied, f"{logical_id} would be denied {sorted(denied)}"
+    for actions, resources in statements:
+        for action in actions:
+            for resource in resources:
+                assert any(allowed(c, [action], [resource]) for c in used), (
+                    f"{logical_id} is granted {action} on {resource}, never used"
+                )
+
+
+def store_for(running: Deployed) -> DynamoDbStore:
+    """The function's table through a client the recorder sees."""
+    table = running.env["ORDERFLOW_STORE"].removeprefix("dynamodb://")
+    return DynamoDbStore(table, client=boto3.client("dynamodb"))
+
+
+def api_event(name: str, **path: str) -> dict[str, Any]:
+    """A recorded API Gateway event with path parameters replaced."""
+    event: dict[str, Any] = load_event(name)
+    if path:
+        event["pathParameters"] = path
+        event["rawPath"] = "/orders/" + path["order_id"]
+    return event
+
+
+def test_start_order_holds_exactly_what_it_calls(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with deployed("StartOrderFunction", monkeypatch, STACK) as running:
+        recorded.clear()  # creating the table is not the function's
+        module = running.module
+        client = boto3.client("lambda")
+        module.starter = LambdaWorkflowStarter(
+            module.SETTINGS.workflow_function, client
+        )
+        with Stubber(client) as stub:
+            for _ in range(2):  # a new order, then the same order again
+                stub.add_response(
+                    "invoke",
+                    {"StatusCode": 202, "DurableExecutionArn": "arn:exec:ORD-1001"},
+                )
+            for _ in range(2):
+                response = module.lambda_handler(
+                    api_event("start-order.apigw.json"), LambdaContext()
+                )
+                assert response["statusCode"] == 202, response
+        assert_exact("StartOrderFunction", recorded)
+
+
+def test_order_status_holds_exactly_what_it_calls(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with deployed("OrderStatusFunction", monkeypatch, STACK) as running:
+        store = store_for(running)
+        store.create_order("ORD-1001", low_risk_order("ORD-1001"), at="t0")
+        recorded.clear()  # the seeding is not the function's
+        for event in (
+            api_event("order-status.apigw.json", order_id="ORD-1001"),
+            load_event("health.apigw.json"),
+        ):
+            response = running.module.lambda_handler(event, LambdaContext())
+            assert response["statusCode"] == 200, response
+        assert_exact("OrderStatusFunction", recorded)
+
+
+def test_status_events_holds_exactly_what_it_calls(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with deployed("StatusEventsFunction", monkeypatch, STACK) as running:
+        store = store_for(running)
+        now = datetime.fromisoformat(schedule_event()["time"])
+        asked = (now - timedelta(days=2)).isoformat()
+        store.create_order("ORD-2001", {}, at=asked)
+        store.put_approval(
+            ApprovalRequest("cb-1", "ORD-2001", "a@example.com", asked, asked)
+        )
+        recorded.clear()
+        with Stubber(running.module.lambda_client) as stub:
+            stub.add_response(
+                "get_durable_execution_history",
+                {"Events": history("capture-retried")},
+            )
+            for event in (status_event("timed-out"), schedule_event()):
+                running.module.lambda_handler(event, LambdaContext())
+        assert_exact("StatusEventsFunction", recorded)
+
+
+def _run_workflow(deps: Deps, order: dict[str, Any], approve: bool) -> str:
+    """Run one order through the real workflow in the testing SDK's runner."""
+    handler = durable_execution(make_workflow(lambda: deps))
+    with DurableFunctionTestRunner(handler=handler, poll_interval=0.02) as runner:
+        arn = runner.run_async(
+            input=json.dumps(order), execution_name=order["order_id"]
+        )
+        if approve:
+            callback = runner.wait_for_callback(
+                arn, name="wait-for-approval-1 create callback id", timeout=10
+            )
+            decision = {"approved": True, "approver": "approver@example.com"}
+            runner.send_callback_success(callback, json.dumps(decision).encode())
+        result = runner.wait_for_result(arn, timeout=30)
+        return str(json.loads(result.result or "{}").get("status"))
+
+
+def test_order_workflow_holds_exactly_what_its_steps_call(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = STACK.environment("OrderWorkflowFunction")
+    with deployed("StartOrderFunction", monkeypatch, STACK):  # creates the table
+        settings = Settings.from_env(env)
+        table = settings.store_url.removeprefix("dynamodb://")
+        store = DynamoDbStore(table, client=boto3.client("dynamodb"))
+        deps = Deps(store=store, provider=SandboxProvider(store, ""), settings=settings)
+        recorded.clear()
+
+        assert _run_workflow(deps, high_risk_order("LP-HIGH"), approve=True) == (
+            OrderStatus.COMPLETED
+        )
+        # A retried provider call finds its effect already recorded.
+        effect = store.list_effects("LP-HIGH")[0]
+        store.record_effect(Effect(**{**effect.__dict__, "created_at": "again"}))
+
+        assert_exact("OrderWorkflowFunction", recorded)
+
+
+def test_the_recorder_sees_a_call_the_role_does_not_allow(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with deployed("OrderStatusFunction", monkeypatch, STACK) as running:
+        recorded.clear()
+        store_for(running).record_effect(
+            Effect("k", "ORD-1", "payment", "capture", created_at="t0")
+        )
+
+        with pytest.raises(AssertionError, match="would be denied"):
+            assert_exact("OrderStatusFunction", recorded)

@@ -1,0 +1,174 @@
+"""template.yaml as data, with its intrinsics resolved as one deployed stack would.
+
+Tests that compare the template with the code need values, not ``!Sub``: what
+environment a function gets, which ARN a policy names, what an alarm watches.
+``Stack`` resolves Ref, Fn::Sub, Fn::GetAtt and Fn::Join against parameter
+defaults, pseudo parameters and made-up physical names that follow AWS's
+shapes (the same account and region as moto's, so moto resources line up).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orderflow.local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+STACK, REGION, ACCOUNT = "orderflow", "us-east-1", "123456789012"
+PSEUDO = {
+    "AWS::StackName": STACK,
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+_SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def load() -> dict[str, Any]:
+    """template.yaml, short tags in their long form."""
+    return load_template(TEMPLATE_PATH)
+
+
+@dataclass
+class Stack:
+    """One imagined deployment of the template."""
+
+    template: dict[str, Any] = field(default_factory=load)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        """The template's resources by logical id."""
+        resources: dict[str, Any] = self.template["Resources"]
+        return resources
+
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """Every AWS::Serverless::Function's properties by logical id."""
+        return {
+            k: r.get("Properties", {})
+            for k, r in self.resources.items()
+            if r["Type"] == "AWS::Serverless::Function"
+        }
+
+    def parameter(self, name: str) -> str:
+        """A parameter's value: an override, else its default."""
+        if name in self.parameters:
+            return self.parameters[name]
+        spec = self.template["Parameters"][name]
+        default = spec.get("Default", "")
+        return ",".join(default) if isinstance(default, list) else str(default)
+
+    def physical_name(self, logical_id: str) -> str:
+        """The name CloudFormation would give the resource (fixed ones resolved)."""
+        props = self.resources.get(logical_id, {}).get("Properties", {})
+        for key in ("FunctionName", "TableName", "QueueName", "AlarmName"):
+            if key in props:
+                return str(self.resolve(props[key]))
+        return f"{STACK}-{logical_id}-TEST"
+
+    def ref(self, name: str) -> Any:
+        """What ``!Ref name`` gives."""
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.template.get("Parameters", {}):
+            spec = self.template["Parameters"][name]
+            value = self.parameter(name)
+            return (
+                value.split(",") if spec["Type"].startswith("CommaDelimited") else value
+            )
+        kind = self.resources.get(name, {}).get("Type", "")
+        if kind == "AWS::SNS::Topic":
+            return self.get_att(name, "TopicArn")
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.physical_name(name)}"
+        if kind == "AWS::KMS::Key":
+            return KEY_ID
+        return self.physical_name(name)
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        """What ``!GetAtt logical_id.attribute`` gives."""
+        kind = self.resources.get(logical_id, {}).get("Type", "")
+        name = self.physical_name(logical_id)
+        prefix = f"{REGION}:{ACCOUNT}"
+        arns = {
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
+            "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{prefix}:alarm:{name}",
+            "AWS::Serverless::Function": (
+                f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            ),
+        }
+        if attribute == "QueueName":
+            return name
+        # SAM's generated resources (e.g. a function's EventBridge rule).
+        return arns.get(kind, f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}")
+
+    def resolve(self, node: Any) -> Any:
+        """``node`` with every intrinsic function replaced by its value."""
+        if isinstance(node, list):
+            return [self.resolve(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if set(node) == {"Ref"}:
+            return self.ref(node["Ref"])
+        if set(node) == {"Fn::GetAtt"}:
+            target = node["Fn::GetAtt"]
+            logical_id, attribute = (
+                target.split(".", 1) if isinstance(target, str) else target
+            )
+            return self.get_att(logical_id, attribute)
+        if set(node) == {"Fn::Sub"}:
+            return self._sub(node["Fn::Sub"])
+        if set(node) == {"Fn::Join"}:
+            separator, items = node["Fn::Join"]
+            values = self.resolve(items)
+            flat = [
+                v
+                for item in values
+                for v in (item if isinstance(item, list) else [item])
+            ]
+            return separator.join(map(str, flat))
+        return {k: self.resolve(v) for k, v in node.items()}
+
+    def _sub(self, spec: Any) -> str:
+        text, variables = (spec[0], spec[1]) if isinstance(spec, list) else (spec, {})
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return self.get_att(logical_id, attribute)
+            return str(self.ref(name))
+
+        return _SUB_VAR.sub(value, text)
+
+    def environment(self, logical_id: str) -> dict[str, str]:
+        """The function's environment: Globals' variables, then its own."""
+        shared = self.template.get("Globals", {}).get("Function", {})
+        own = self.functions()[logical_id]
+        variables = {
+            **shared.get("Environment", {}).get("Variables", {}),
+            **own.get("Environment", {}).get("Variables", {}),
+        }
+        return {k: str(self.resolve(v)) for k, v in variables.items()}
+
+    def statements(self, logical_id: str) -> list[dict[str, Any]]:
+        """The function's own policy statements (SAM's managed policies aside)."""
+        policies = self.functions()[logical_id].get("Policies", [])
+        return [
+            self.resolve(statement)
+            for policy in (policies if isinstance(policies, list) else [policies])
+            if isinstance(policy, dict)
+            for statement in policy.get("Statement", [])
+        ]
