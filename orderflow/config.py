@@ -41,6 +41,10 @@ class Settings:
     approval_timeout_seconds: int = 24 * 3600
     # Who approves, in escalation order.
     approvers: tuple[str, ...] = ("approver@example.com", "manager@example.com")
+    # Sender address for approval emails through SES; empty keeps them in the outbox.
+    mail_from: str = ""
+    # Key of the approval form's CSRF HMAC (a secret: kept out of repr).
+    csrf_secret: str = field(default="", repr=False)
     # Fault injection for the sandbox provider, e.g. "payment.capture=2x:transient".
     faults: str = ""
     # Largest POST /orders body accepted, in bytes.
@@ -98,6 +102,8 @@ class Settings:
                 default.approval_timeout_seconds,
             ),
             approvers=approvers or default.approvers,
+            mail_from=env.get("ORDERFLOW_MAIL_FROM", default.mail_from),
+            csrf_secret=env.get("ORDERFLOW_CSRF_SECRET", default.csrf_secret),
             faults=env.get("ORDERFLOW_FAULTS", default.faults),
             max_body_bytes=_int(
                 env, "ORDERFLOW_MAX_BODY_BYTES", default.max_body_bytes

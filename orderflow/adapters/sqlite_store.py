@@ -15,9 +15,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from orderflow.adapters.sqlite_approvals import (
+    APPROVALS_SCHEMA,
+    SqliteApprovalRecords,
+    insert_audit,
+)
 from orderflow.domain.records import (
     Alert,
     ApprovalRequest,
+    AuditEntry,
     Effect,
     OrderRecord,
     OutboxMessage,
@@ -84,7 +90,7 @@ CREATE INDEX IF NOT EXISTS alerts_by_order ON alerts (order_id);
 """
 
 
-class SqliteStore:
+class SqliteStore(SqliteApprovalRecords):
     """``orderflow.ports.Store`` on one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
@@ -92,7 +98,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            db.executescript(SCHEMA + APPROVALS_SCHEMA)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -223,14 +229,19 @@ class SqliteStore:
         decided_by: str,
         at: str,
         comment: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> bool:
         """PENDING -> ``status`` with a conditional write; False if not PENDING."""
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
             cur = db.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?,"
                 " comment = ? WHERE callback_id = ? AND status = 'PENDING'",
                 (status, decided_by, at, comment, callback_id),
             )
+            if cur.rowcount == 1 and audit is not None:
+                insert_audit(db, audit)
+            db.execute("COMMIT")
             return cur.rowcount == 1
 
     # outbox
