@@ -221,3 +221,15 @@ class Notifier(Protocol):
     def deliver(self, message: OutboxMessage) -> None:
         """Send ``message`` and keep a copy in the outbox under its id."""
         ...
+
+
+class CallbackCompleter(Protocol):
+    """Completes durable callbacks (``LambdaCallbacks``, in AWS and locally)."""
+
+    def succeed(self, callback_id: str, result: dict[str, Any]) -> None:
+        """Complete with a JSON result; ``CallbackAlreadyClosedError`` if closed."""
+        ...
+
+    def fail(self, callback_id: str, *, error_type: str, message: str) -> None:
+        """Fail the callback: for system errors only, never for a rejection."""
+        ...

@@ -37,6 +37,7 @@ from orderflow.local.template import FunctionSpec
 
 log = logging.getLogger("orderflow.local.lambda")
 
+_CALLBACK_PATH = re.compile(r"(/durable-execution-callbacks/)[^/\s\"]+")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 MARKER_HEADER = "X-Dex-Handler-Invoke"
 ACCOUNT_ID = "123456789012"
@@ -279,7 +280,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     timeout = 120
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        # Callback ids travel in the Lambda API's paths: cut them out.
+        line = _CALLBACK_PATH.sub(r"\1{id}", format % args)
+        log.debug("%s %s", self.address_string(), line)
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
