@@ -10,6 +10,7 @@ credential. Never log the event: its path carries the token.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,6 +33,8 @@ SETTINGS = Settings.from_env()
 MAX_FORM_BYTES = 16 * 1024
 logger = Logger(service="orderflow-approval-api")
 copy_config_to_registered_loggers(source_logger=logger, include={"orderflow"})
+# The resolver's debug lines quote path parameters, and the token is one.
+logging.getLogger("aws_lambda_powertools.event_handler").setLevel(logging.INFO)
 app = APIGatewayHttpResolver()
 if not SETTINGS.csrf_secret:
     # Forms then only verify on this instance: fine for a test, not for AWS.
@@ -115,7 +118,9 @@ def crashed(e: Exception) -> Response[str]:
 app.exception_handler(Exception)(crashed)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
+)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point."""
     return app.resolve(event, context)
