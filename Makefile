@@ -12,7 +12,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 .DEFAULT_GOAL := help
 include layer.mk
 
-.PHONY: help install run test lint types template unit workflow e2e pytest format clean
+.PHONY: help install run test lint types template unit workflow e2e browser pytest format clean
 
 help:
 	@echo "make run    start the local stack with the sample orders (http://127.0.0.1:3000)"
@@ -63,6 +63,9 @@ workflow: $(BIN)/.installed
 
 e2e: $(BIN)/.installed
 	$(PYTEST) tests/e2e
+
+browser: $(BIN)/.installed
+	$(PYTEST) tests/browser
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .local .aws-sam build *.egg-info

@@ -155,10 +155,9 @@ def order_summary(order: dict[str, Any]) -> dict[str, Any]:
         {
             "sku": item["sku"],
             "quantity": item["quantity"],
-            "unit_price": _money(item["unit_price"], currency),
-            "line_total": _money(
-                Decimal(item["unit_price"]) * int(item["quantity"]), currency
-            ),
+            # The currency is named once, on the total: the table fits a phone.
+            "unit_price": f"{Decimal(item['unit_price']):,.2f}",
+            "line_total": f"{Decimal(item['unit_price']) * int(item['quantity']):,.2f}",
         }
         for item in order.get("items", [])
     ]
