@@ -237,3 +237,5 @@ def test_every_page_carries_the_security_headers(stack: StackProcess) -> None:
             "decided": 409,
         }
     )
+    # Let the order finish: the stack then stops without work in flight.
+    stack.wait_for_status("SEC-HEADERS", OrderStatus.COMPLETED)
