@@ -182,9 +182,8 @@ def _collect_approvals(
         approved.append(approver)
     if len(approved) >= needed:
         return None
-    return OrderStatus.CANCELLED, {
-        "reason": "no approver decided in time (asked " + ", ".join(chain[:asked]) + ")"
-    }
+    asked_whom = ", ".join(chain[:asked])
+    return OrderStatus.CANCELLED, {"reason": f"{asked_whom} did not decide in time"}
 
 
 def _submit_request(

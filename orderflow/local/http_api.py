@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from orderflow.local.lambda_endpoint import QuietServer
+from orderflow.local.log_redaction import redact
 from orderflow.local.template import FunctionSpec, RouteSpec
 
 log = logging.getLogger("orderflow.local.http")
@@ -29,13 +29,6 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
 Invoker = Callable[[FunctionSpec, Any], tuple[bytes, bool]]
 # A local-only page (GET /outbox): status, headers, body. Not in template.yaml.
 LocalPage = Callable[[], tuple[int, dict[str, str], bytes]]
-# Approval links carry their token in the path: logs show the route instead.
-_TOKEN_PATH = re.compile(r"/approvals/[^/\s?]+(?=[\s?]|$)")
-
-
-def redact(text: str) -> str:
-    """``text`` with any approval link's token replaced by ``{token}``."""
-    return _TOKEN_PATH.sub("/approvals/{token}", text)
 
 
 def build_event(

@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from orderflow.local.log_redaction import redact
 from orderflow.local.template import FunctionSpec
 
 log = logging.getLogger("orderflow.local.lambda")
 
-_CALLBACK_PATH = re.compile(r"(/durable-execution-callbacks/)[^/\s\"]+")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 MARKER_HEADER = "X-Dex-Handler-Invoke"
 ACCOUNT_ID = "123456789012"
@@ -281,8 +281,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         # Callback ids travel in the Lambda API's paths: cut them out.
-        line = _CALLBACK_PATH.sub(r"\1{id}", format % args)
-        log.debug("%s %s", self.address_string(), line)
+        log.debug("%s %s", self.address_string(), redact(format % args))
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -101,3 +101,13 @@ def test_an_unanswered_request_escalates_then_cancels_each_step_audited(
     assert [e["actor"] for e in refused] == [A]  # the late POST, turned away
     assert "callback_id" not in json.dumps(status)
     assert [e["at"] for e in audit] == sorted(e["at"] for e in audit)
+
+    # The emulator logged both time-outs, without the callbacks' ids.
+    logs = "".join(
+        (stack.home / name).read_text() for name in ("emulator.log", "up.log")
+    )
+    assert "{callback-id}" in logs
+    for pending in stack.store.list_approvals(order_id="LATE-1"):
+        assert pending.callback_id not in logs
+    for link in (a_link, b_link):
+        assert link.rsplit("/", 1)[1] not in logs

@@ -169,7 +169,7 @@ def test_unanswered_approval_escalates_then_cancels_the_order(
 
     assert body(result)["status"] == "CANCELLED"
     assert body(result)["reason"] == (
-        "no approver decided in time (asked approver@example.com, manager@example.com)"
+        "approver@example.com, manager@example.com did not decide in time"
     )
     for n in (1, 2):
         wait = result.get_context(f"{Op.WAIT_FOR_APPROVAL}-{n}")
