@@ -122,7 +122,7 @@ def test_a_replayed_post_completes_the_callback_once(stack: StackProcess) -> Non
     assert second.status == third.status == 409
     assert "Already decided" in second.body
     done = stack.wait_for_status("SEC-REPLAY", OrderStatus.COMPLETED)
-    assert len(done["effects"]) == 3
+    assert [e["action"] for e in done["effects"]].count("capture") == 1
     # A second completion would have been refused by the service and logged
     # as completion-failed; it never reached it.
     assert actions(stack, "SEC-REPLAY") == [
