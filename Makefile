@@ -16,8 +16,8 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 .DEFAULT_GOAL := help
 include layer.mk
 
-.PHONY: help install run test lint types template build unit workflow e2e pytest format clean \
-	train bench
+.PHONY: help install run test lint types template build unit workflow e2e browser pytest \
+	format clean train bench
 
 help:
 	@echo "make run    start the local stack with the sample orders (http://127.0.0.1:3000)"
@@ -88,6 +88,9 @@ workflow: $(BIN)/.installed
 
 e2e: $(BIN)/.installed
 	$(PYTEST) tests/e2e
+
+browser: $(BIN)/.installed
+	$(PYTEST) tests/browser
 
 $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[local,test,ml,bench]'

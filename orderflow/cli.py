@@ -14,7 +14,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +104,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         ]
         data["alerts"] = [asdict(a) for a in alerts]
         data["steps"] = steps
+        data["audit"] = [asdict(e) for e in store.list_audit(args.order_id)]
         print(json.dumps(data, indent=2))
         return 0
     print(f"{record.order_id}  {record.status}  (updated {record.updated_at})")
@@ -122,6 +122,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  step {name}  {step['attempts']} attempts  {step['status']}")
     for alert in alerts:
         print(f"  alert {alert.severity} {alert.kind}: {alert.message}")
+    for entry in store.list_audit(args.order_id):
+        via = f"  link {entry.link_id}" if entry.link_id else ""
+        print(f"  audit {entry.at}  {entry.action}  {entry.actor}{via}")
     return 0
 
 
@@ -151,17 +154,20 @@ def _steps(args: argparse.Namespace, execution_arn: str | None) -> Any:
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:
-    """List pending approvals."""
-    pending = _store(args).list_approvals(status="PENDING")
+    """List pending approvals with the links their emails carry."""
+    from orderflow.local.approval_client import link_for
+
+    store = _store(args)
     rows = [
         {
             "order_id": a.order_id,
             "approver": a.approver,
             "expires_at": a.expires_at,
+            "link": link_for(store, a),
             "approve": f"orderflow approve {a.order_id}",
             "reject": f"orderflow reject {a.order_id}",
         }
-        for a in pending
+        for a in store.list_approvals(status="PENDING")
     ]
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -169,53 +175,37 @@ def cmd_approvals(args: argparse.Namespace) -> int:
         print("no pending approvals")
     for row in [] if args.json else rows:
         print(f"{row['order_id']}  for {row['approver']}  until {row['expires_at']}")
-        print(f"    {row['approve']}   |   {row['reject']}")
+        print(f"    open  {row['link'] or '(no link in the outbox: sent by SES)'}")
+        print(f"    or    {row['approve']}   |   {row['reject']}")
     return 0
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    """Approve or reject an order's pending approval through the Lambda API."""
-    import boto3
-
-    from orderflow.adapters.lambda_callbacks import (
-        CallbackAlreadyClosedError,
-        LambdaCallbacks,
-    )
+    """Approve or reject through the approval page, as the link's approver."""
+    from orderflow.local.approval_client import LinkError, decide, link_for, rebase
 
     store = _store(args)
     pending = store.list_approvals(order_id=args.order_id, status="PENDING")
     if not pending:
         raise CliError(f"order {args.order_id} has no pending approval")
     approval = pending[0]
-    approved = args.command == "approve"
-    at = datetime.now(UTC).isoformat()
-    who = args.approver or approval.approver
-    if not store.decide_approval(
-        approval.callback_id,
-        status="APPROVED" if approved else "REJECTED",
-        decided_by=who,
-        at=at,
-        comment=args.comment,
-    ):
-        raise CliError(f"order {args.order_id}: already decided")
-    client = boto3.client(
-        "lambda",
-        endpoint_url=_endpoints(args).lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the local stack checks none
-    )
-    decision = {
-        "approved": approved,
-        "approver": who,
-        "comment": args.comment,
-        "decided_at": at,
-    }
+    if args.approver and args.approver.lower() != approval.approver.lower():
+        raise CliError(
+            f"order {args.order_id} waits for {approval.approver}; a link decides "
+            "only for the approver it was sent to"
+        )
+    link = link_for(store, approval)
+    if link is None:
+        raise CliError(f"order {args.order_id}: no approval link in the outbox")
     try:
-        LambdaCallbacks(client).succeed(approval.callback_id, decision)
-    except CallbackAlreadyClosedError as e:
-        raise CliError(f"order {args.order_id}: the approval has expired ({e})") from e
-    print(f"{args.order_id} {'approved' if approved else 'rejected'} by {who}")
+        said = decide(
+            rebase(link, _api_url(args)),
+            approve=args.command == "approve",
+            comment=args.comment,
+        )
+    except LinkError as e:
+        raise CliError(f"order {args.order_id}: {e}") from e
+    print(f"{args.order_id}: {said}")
     return 0
 
 
@@ -256,6 +246,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(
             f"  API       {endpoints.api_url}"
             "  (POST /orders, GET /orders/{id}, GET /health)"
+        )
+        print(
+            f"  Outbox    {endpoints.api_url}/outbox"
+            "  (approval emails: click a link to decide)"
         )
         print(
             f"  Lambda    {endpoints.lambda_url}"
@@ -321,7 +315,7 @@ def _submit_samples(api_url: str, home: Path) -> None:
         current = store.get_order(order_id)
         shown = current.status if current else answer["status"]
         hint = (
-            f"decide: orderflow approve {order_id}"
+            f"decide: open {api_url}/outbox, or orderflow approve {order_id}"
             if shown == "AWAITING_APPROVAL"
             else f"see: orderflow status {order_id}"
         )
@@ -368,9 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
         decide = commands.add_parser(verb, help=f"{verb} an order's pending approval")
         decide.add_argument("order_id")
         decide.add_argument(
-            "--as", dest="approver", help="who decides (default: the assigned approver)"
+            "--as",
+            dest="approver",
+            help="who decides: must be the approver the link was sent to",
         )
         decide.add_argument("--comment")
+        decide.add_argument(
+            "--api", help="API base URL (default: the running local stack)"
+        )
         decide.set_defaults(func=cmd_decide)
 
     report = commands.add_parser("report", help="compute time versus waiting time")

@@ -111,6 +111,10 @@ class Settings:
     alert_topic_arn: str = ""
     approval_alert_after_seconds: int = 4 * 3600
     approval_check_seconds: int = 15 * 60
+    # Sender address for approval emails through SES; empty keeps them in the outbox.
+    mail_from: str = ""
+    # Key of the approval form's CSRF HMAC (a secret: kept out of repr).
+    csrf_secret: str = field(default="", repr=False)
     # Fault injection for the sandbox provider, e.g. "payment.capture=2x:transient".
     faults: str = ""
     # Largest POST /orders body accepted, in bytes.
@@ -186,6 +190,8 @@ class Settings:
             approval_check_seconds=_int(
                 env, "ORDERFLOW_APPROVAL_CHECK_SECONDS", default.approval_check_seconds
             ),
+            mail_from=env.get("ORDERFLOW_MAIL_FROM", default.mail_from),
+            csrf_secret=env.get("ORDERFLOW_CSRF_SECRET", default.csrf_secret),
             faults=env.get("ORDERFLOW_FAULTS", default.faults),
             max_body_bytes=_int(
                 env, "ORDERFLOW_MAX_BODY_BYTES", default.max_body_bytes

@@ -15,7 +15,8 @@ class Op(StrEnum):
     """Every durable operation of the order workflow, by its stable name."""
 
     VALIDATE_ORDER = "validate-order"
-    WAIT_FOR_APPROVAL = "wait-for-approval"
+    WAIT_FOR_APPROVAL = "wait-for-approval"  # -<n>: the n-th approver asked
+    EXPIRE_APPROVAL = "expire-approval"  # -<n>: the n-th ask timed out
     RESERVE_INVENTORY = "reserve-inventory"
     CAPTURE_PAYMENT = "capture-payment"
     CREATE_SHIPMENT = "create-shipment"

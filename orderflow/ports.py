@@ -10,7 +10,9 @@ from typing import Any, Protocol
 
 from orderflow.domain.records import (
     Alert,
+    ApprovalLink,
     ApprovalRequest,
+    AuditEntry,
     Effect,
     OrderRecord,
     OutboxMessage,
@@ -91,8 +93,46 @@ class Store(Protocol):
         decided_by: str,
         at: str,
         comment: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> bool:
-        """PENDING -> ``status`` with a conditional write; False if not PENDING."""
+        """PENDING -> ``status`` with a conditional write; False if not PENDING.
+
+        ``audit`` is written in the same atomic write: both happen, or neither.
+        """
+        ...
+
+    def reopen_approval(
+        self,
+        callback_id: str,
+        *,
+        claimed_at: str,
+        status: str,
+        at: str,
+        comment: str | None = None,
+        audit: AuditEntry | None = None,
+    ) -> bool:
+        """Undo a decision whose callback could not be completed, atomically.
+
+        Only the decision made at ``claimed_at`` moves: back to PENDING (decided
+        fields cleared), or to EXPIRED (decided by orderflow at ``at``). False if
+        the approval is not in that decided state.
+        """
+        ...
+
+    def put_link(self, link: ApprovalLink) -> bool:
+        """Store an approval link's record; False (and no change) if it exists."""
+        ...
+
+    def get_link(self, token_hash: str) -> ApprovalLink | None:
+        """One link by its token's hash."""
+        ...
+
+    def add_audit(self, entry: AuditEntry) -> bool:
+        """Append to the order's audit trail; False (no change) if the id exists."""
+        ...
+
+    def list_audit(self, order_id: str) -> list[AuditEntry]:
+        """The order's audit trail, oldest first."""
         ...
 
     def add_outbox(self, message: OutboxMessage) -> bool:
@@ -101,6 +141,10 @@ class Store(Protocol):
 
     def list_outbox(self, *, order_id: str | None = None) -> list[OutboxMessage]:
         """Messages, oldest first."""
+        ...
+
+    def get_outbox(self, message_id: str) -> OutboxMessage | None:
+        """One message by id, read consistently."""
         ...
 
     def record_effect(self, effect: Effect) -> tuple[Effect, bool]:
@@ -192,4 +236,24 @@ class Providers(Protocol):
     @property
     def shipping(self) -> ShippingProvider:
         """Parcels."""
+        ...
+
+
+class Notifier(Protocol):
+    """Delivers a message to its recipient (an approval email)."""
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Send ``message`` and keep a copy in the outbox under its id."""
+        ...
+
+
+class CallbackCompleter(Protocol):
+    """Completes durable callbacks (``LambdaCallbacks``, in AWS and locally)."""
+
+    def succeed(self, callback_id: str, result: dict[str, Any]) -> None:
+        """Complete with a JSON result; ``CallbackAlreadyClosedError`` if closed."""
+        ...
+
+    def fail(self, callback_id: str, *, error_type: str, message: str) -> None:
+        """Fail the callback: for system errors only, never for a rejection."""
         ...

@@ -44,11 +44,12 @@ REF = "#/components/schemas/{model}"
 
 @dataclass(frozen=True)
 class Answer:
-    """One documented response."""
+    """One documented response: a JSON model, or an HTML page when None."""
 
     status: int
     description: str
-    model: type[BaseModel]
+    model: type[BaseModel] | None = None
+    media: str = "text/html"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,17 @@ class RouteDoc:
     answers: tuple[Answer, ...]
     body: type[BaseModel] | None = None
     description: str = ""
+    form: dict[str, Any] | None = None  # the schema of a form-encoded body
 
+
+# What GET (and HEAD) answer for a link: every one an HTML page.
+_LINK_PAGES = (
+    Answer(200, "The confirmation page: the order, its risk, the decision form."),
+    Answer(400, "A damaged (tampered) token."),
+    Answer(404, "A token nobody was sent."),
+    Answer(409, "Decided already."),
+    Answer(410, "Expired: the time to decide has passed."),
+)
 
 ROUTE_DOCS: dict[str, RouteDoc] = {
     "POST /orders": RouteDoc(
@@ -95,6 +106,54 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
         summary="Liveness",
         description="The function runs and reaches its store.",
         answers=(Answer(200, "Healthy.", Health),),
+    ),
+    **{
+        f"{method} /approvals/{{token}}": RouteDoc(
+            summary=summary,
+            description=(
+                "Public: the token in the link is the credential "
+                "(docs/approval-links.md). Changes nothing."
+            ),
+            answers=_LINK_PAGES,
+        )
+        for method, summary in (
+            ("GET", "The approval page of one link"),
+            ("HEAD", "What GET answers, without the page"),
+        )
+    },
+    "OPTIONS /approvals/{token}": RouteDoc(
+        summary="The methods a link answers",
+        description="Changes nothing; the Allow header lists the methods.",
+        answers=(Answer(204, "No content."),),
+    ),
+    "POST /approvals/{token}": RouteDoc(
+        summary="Approve or reject, once",
+        description=(
+            "With the CSRF value of the page GET served. The first decision on "
+            "a link completes the workflow's callback; any later one gets the "
+            "already-decided page. Every answer is an HTML page."
+        ),
+        form={
+            "type": "object",
+            "required": ["decision", "csrf"],
+            "properties": {
+                "decision": {"enum": ["approve", "reject"]},
+                "csrf": {"type": "string"},
+                "comment": {"type": "string", "maxLength": 1000},
+            },
+        },
+        answers=(
+            Answer(200, "Recorded: the result page."),
+            *_LINK_PAGES[1:],
+            Answer(403, "No CSRF value, a wrong one, or a cross-site form."),
+            Answer(409, "Decided already (a second click, or another approver)."),
+            Answer(413, "The form is too large."),
+            Answer(503, "The decision could not be passed on; nothing recorded."),
+        ),
+    ),
+    "GET /approvals/static/approval.css": RouteDoc(
+        summary="The approval pages' stylesheet",
+        answers=(Answer(200, "The stylesheet.", media="text/css"),),
     ),
 }
 
@@ -143,7 +202,7 @@ def _schemas() -> tuple[dict[Any, Any], dict[str, Any]]:
     for doc in ROUTE_DOCS.values():
         if doc.body is not None:
             keys.append((doc.body, "validation"))
-        keys += [(answer.model, "serialization") for answer in doc.answers]
+        keys += [(a.model, "serialization") for a in doc.answers if a.model]
     refs, definitions = models_json_schema(list(dict.fromkeys(keys)), ref_template=REF)
     return refs, definitions.get("$defs", {})
 
@@ -184,16 +243,25 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[doc.body, "validation"]}},
         }
-    operation["responses"] = {
-        str(answer.status): {
-            "description": answer.description,
-            "content": {
-                "application/json": {"schema": refs[answer.model, "serialization"]}
-            },
+    if doc.form is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": doc.form}},
         }
-        for answer in doc.answers
+    operation["responses"] = {
+        str(answer.status): _response(answer, refs) for answer in doc.answers
     }
     return operation
+
+
+def _response(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
+    if answer.status == 204:
+        return {"description": answer.description}
+    if answer.model is None:
+        media = {answer.media: {"schema": {"type": "string"}}}
+    else:
+        media = {"application/json": {"schema": refs[answer.model, "serialization"]}}
+    return {"description": answer.description, "content": media}
 
 
 def build(template: Path = ROOT / "template.yaml") -> dict[str, Any]:

@@ -4,10 +4,11 @@ Flow (docs/design.md draws it):
 1. ``validate-order``: schema, policy risk score and route; records the order.
 2. Route: REJECT ends the order REJECTED; AUTO_APPROVE goes straight on;
    ONE_APPROVER / TWO_APPROVERS suspend on ``wait-for-approval-N`` callbacks
-   (no compute while waiting); each submitter stores the pending approval, queues
-   the approver's message and marks the order AWAITING_APPROVAL, in that order,
-   so a reader who sees the status also finds the approval. A rejection ends
-   it REJECTED; a time-out ends it CANCELLED.
+   (no compute while waiting); each submitter stores the pending approval, sends
+   the approver a single-use link and marks the order AWAITING_APPROVAL, in that
+   order, so a reader who sees the status also finds the approval. A rejection
+   ends it REJECTED; a time-out (``expire-approval-N``) escalates to the next
+   approver in the directory, and when none is left ends it CANCELLED.
 3. Fulfil: ``reserve-inventory``, ``authorize-payment``, ``create-shipment``,
    ``capture-payment``, each retried on the named transient provider errors. A
    step that fails for good triggers the ``compensate-*`` steps for whatever was
@@ -48,6 +49,7 @@ from orderflow import saga
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
+from orderflow.domain.escalation import approval_chain, next_approver, read_verdict
 from orderflow.domain.routing import Route
 from orderflow.domain.status import OrderStatus
 from orderflow.durable import (
@@ -121,49 +123,91 @@ def _record(
 def _collect_approvals(
     ctx: DurableContext, deps: Callable[[], Deps], order: Result, needed: int
 ) -> tuple[OrderStatus, dict[str, Any]] | None:
-    """Ask ``needed`` distinct approvers in turn; None when all approved."""
-    settings = deps().settings
-    approvers = settings.approvers
-    for n in range(needed):
-        approver = approvers[n % len(approvers)]
+    """Ask approvers down the directory until ``needed`` approve; None when they do.
 
-        def submit(
-            callback_id: str, _: WaitForCallbackContext, who: str = approver
-        ) -> None:
-            approval.request_approval(
-                deps(),
-                callback_id,
-                order_id=order["order_id"],
-                approver=who,
-                risk=order["risk"],
-            )
-
+    Each ask is ``wait-for-approval-<n>``. A time-out runs ``expire-approval-<n>``
+    and escalates to the next approver with a fresh link; when too few approvers
+    are left, the order is cancelled. Any rejection rejects the order.
+    """
+    chain = approval_chain(deps().settings.approvers)
+    if len(chain) < needed:
+        return OrderStatus.FAILED, {
+            "reason": f"{needed} approvals needed, {len(chain)} approver(s) configured"
+        }
+    approved: list[str] = []
+    asked = 0
+    while approver := next_approver(
+        chain, asked=asked, approved=len(approved), needed=needed
+    ):
+        asked += 1
+        submit = functools.partial(
+            _submit_request, deps, order, approver, asked, needed
+        )
         try:
-            decision = ctx.wait_for_callback(
+            result = ctx.wait_for_callback(
                 submit,
-                name=f"{Op.WAIT_FOR_APPROVAL}-{n + 1}",
+                name=f"{Op.WAIT_FOR_APPROVAL}-{asked}",
                 config=WaitForCallbackConfig(
-                    timeout=Duration.from_seconds(settings.approval_timeout_seconds),
+                    timeout=Duration.from_seconds(
+                        deps().settings.approval_timeout_seconds
+                    ),
                     retry_strategy=store_retry(),
                     serdes=JsonSerDes(),
                 ),
             )
         except CallbackTimeoutError:
-            return OrderStatus.CANCELLED, {
-                "reason": f"{approver} did not decide in time"
-            }
+            expire = functools.partial(
+                approval.expire_request,
+                order_id=order["order_id"],
+                approver=approver,
+                round_no=asked,
+                escalate_to=next_approver(
+                    chain, asked=asked, approved=len(approved), needed=needed
+                ),
+            )
+            ctx.step(
+                lambda _, expire=expire: expire(deps()),  # type: ignore[misc]
+                name=f"{Op.EXPIRE_APPROVAL}-{asked}",
+                config=StepConfig(retry_strategy=store_retry()),
+            )
+            continue
         except CallbackError as e:
             return OrderStatus.FAILED, {"reason": f"approval failed: {e}"}
-        if not isinstance(decision, dict):
+        verdict = read_verdict(result)
+        if verdict is None:
             return OrderStatus.FAILED, {
                 "reason": "approval result is not a JSON object"
             }
-        if decision.get("approved") is not True:
+        if not verdict.approved:
             return OrderStatus.REJECTED, {
-                "reason": f"rejected by {decision.get('approver', approver)}",
-                "comment": decision.get("comment"),
+                "reason": f"rejected by {verdict.approver or approver}",
+                "comment": verdict.comment,
             }
-    return None
+        approved.append(approver)
+    if len(approved) >= needed:
+        return None
+    asked_whom = ", ".join(chain[:asked])
+    return OrderStatus.CANCELLED, {"reason": f"{asked_whom} did not decide in time"}
+
+
+def _submit_request(
+    deps: Callable[[], Deps],
+    order: Result,
+    approver: str,
+    round_no: int,
+    needed: int,
+    callback_id: str,
+    _: WaitForCallbackContext,
+) -> None:
+    """The callback submitter: store, send the link once, mark the order."""
+    approval.request_approval(
+        deps(),
+        callback_id,
+        order=order,
+        approver=approver,
+        round_no=round_no,
+        needed=needed,
+    )
 
 
 def _fulfil(

@@ -8,6 +8,8 @@ Items (``<seq>`` is a sortable key from ``time.time_ns()``, see ``_next_seq``):
   collection, so ``list_effects`` is one strongly consistent query.
 - ``EFFECT#<idempotency_key>`` / ``EFFECT``: the key's guard, written in one
   transaction with the ledger line so each key is recorded once, across orders.
+- ``LINK#<token_hash>`` / ``LINK`` and ``ORDER#<order_id>`` / ``AUDIT#<entry_id>``:
+  approval links and the audit trail (see ``dynamodb_approvals``).
 - ``APPROVAL#<callback_id>`` / ``APPROVAL``, ``OUTBOX#<message_id>`` /
   ``OUTBOX`` and ``ALERT#<alert_id>`` / ``ALERT``, each also keyed in
   ``by-order`` (``gsi1pk`` = ``ORDER#<order_id>``, ``gsi1sk`` = ``<KIND>#<seq>``)
@@ -32,9 +34,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from orderflow.adapters.dynamodb_approvals import DynamoDbApprovalRecords
 from orderflow.domain.records import (
     Alert,
     ApprovalRequest,
+    AuditEntry,
     Effect,
     OrderRecord,
     OutboxMessage,
@@ -90,7 +94,7 @@ def table_definition(table_name: str) -> dict[str, Any]:
     }
 
 
-class DynamoDbStore:
+class DynamoDbStore(DynamoDbApprovalRecords):
     """``orderflow.ports.Store`` on one DynamoDB table."""
 
     def __init__(
@@ -210,6 +214,7 @@ class DynamoDbStore:
         decided_by: str,
         at: str,
         comment: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> bool:
         """PENDING -> ``status`` with a conditional write; False if not PENDING."""
         item = self._get("APPROVAL", callback_id)
@@ -223,7 +228,9 @@ class DynamoDbStore:
         values |= {":pending": "PENDING", ":sort": f"{status}#{item['seq']}"}
         names = {"#status": "status", "#comment": "comment"}  # reserved words
         condition = "#status = :pending"
-        return self._update("APPROVAL", callback_id, update, condition, values, names)
+        return self.update_with_audit(
+            "APPROVAL", callback_id, update, condition, values, names, audit
+        )
 
     def add_outbox(self, message: OutboxMessage) -> bool:
         """Queue a message; False (and no change) if its id exists."""

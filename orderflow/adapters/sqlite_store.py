@@ -23,9 +23,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from orderflow.adapters.sqlite_approvals import (
+    APPROVALS_SCHEMA,
+    SqliteApprovalRecords,
+    insert_audit,
+)
 from orderflow.domain.records import (
     Alert,
     ApprovalRequest,
+    AuditEntry,
     Effect,
     OrderRecord,
     OutboxMessage,
@@ -98,7 +104,7 @@ CREATE INDEX IF NOT EXISTS alerts_by_seq ON alerts (seq);
 """
 
 
-class SqliteStore:
+class SqliteStore(SqliteApprovalRecords):
     """``orderflow.ports.Store`` on one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
@@ -107,7 +113,7 @@ class SqliteStore:
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            db.executescript(SCHEMA + APPROVALS_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(
@@ -289,14 +295,19 @@ class SqliteStore:
         decided_by: str,
         at: str,
         comment: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> bool:
         """PENDING -> ``status`` with a conditional write; False if not PENDING."""
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
             cur = db.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?,"
                 " comment = ? WHERE callback_id = ? AND status = 'PENDING'",
                 (status, decided_by, at, comment, callback_id),
             )
+            if cur.rowcount == 1 and audit is not None:
+                insert_audit(db, audit)
+            db.execute("COMMIT")
             return cur.rowcount == 1
 
     # outbox

@@ -93,3 +93,47 @@ class Alert:
     message: str
     created_at: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApprovalLink:
+    """What the store keeps for one emailed approval link: its token's hash.
+
+    The token itself is only ever in the email. The record binds the link to
+    one callback, one order and one approver, with the decisions it may make
+    (``scope``) and when it stops working. ``callback_id`` is a secret.
+    """
+
+    token_hash: str
+    callback_id: str
+    order_id: str
+    approver: str
+    created_at: str
+    expires_at: str
+    scope: tuple[str, ...] = ("approve", "reject")
+    round: int = 1  # which ask of the order this is (wait-for-approval-<round>)
+    needed: int = 1  # how many approvals the order needs in all
+    risk_score: int = 0
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def link_id(self) -> str:
+        """A short public name for the link (from its hash): safe to log and show."""
+        return self.token_hash[:16]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of an order's approval audit trail: who did what, when, how.
+
+    ``link_id`` names the link a decision came through; ``entry_id`` makes a
+    repeated write (a retried step) a no-op.
+    """
+
+    entry_id: str
+    order_id: str
+    at: str
+    actor: str
+    action: str
+    link_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)

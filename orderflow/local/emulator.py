@@ -31,6 +31,8 @@ from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunner
 from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
+from orderflow.local.log_redaction import redact_root_handlers
+
 log = logging.getLogger("orderflow.local.emulator")
 
 
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    redact_root_handlers()  # its warnings quote callback ids, which are secrets
     config = WebRunnerConfig(
         web_service=WebServiceConfig(host=args.host, port=args.port),
         lambda_endpoint=args.lambda_endpoint,

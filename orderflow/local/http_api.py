@@ -20,12 +20,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from orderflow.local.lambda_endpoint import QuietServer
+from orderflow.local.log_redaction import redact
 from orderflow.local.template import FunctionSpec, RouteSpec
 
 log = logging.getLogger("orderflow.local.http")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
 Invoker = Callable[[FunctionSpec, Any], tuple[bytes, bool]]
+# A local-only page (GET /outbox): status, headers, body. Not in template.yaml.
+LocalPage = Callable[[], tuple[int, dict[str, str], bytes]]
 
 
 def build_event(
@@ -90,7 +93,9 @@ class HttpApi:
         *,
         host: str = "127.0.0.1",
         port: int = 3000,
+        pages: dict[str, LocalPage] | None = None,
     ) -> None:
+        self.pages = pages or {}
         self.routes = [
             (route, spec) for spec in functions.values() for route in spec.routes
         ]
@@ -137,7 +142,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     timeout = 30  # seconds a client may take to send its request
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        log.debug("%s %s", self.address_string(), redact(format % args))
 
     def _reply(
         self,
@@ -176,6 +181,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length) if length else b""
+        page = self.owner.pages.get(url.path)
+        if page is not None and self.command in ("GET", "HEAD"):
+            status, headers, content = page()
+            self._reply(status, content, headers)
+            return
         found = self.owner.match(self.command, url.path)
         if found is None:
             self._json(404, "Not Found")
@@ -199,7 +209,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         log.info(
             "%s %s -> %s in %.0f ms",
             self.command,
-            url.path,
+            route.path,
             spec.logical_id,
             (time.perf_counter() - started) * 1000,
         )

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from orderflow.local.log_redaction import redact
 from orderflow.local.template import FunctionSpec
 
 log = logging.getLogger("orderflow.local.lambda")
@@ -280,7 +281,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     timeout = 120
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        # Callback ids travel in the Lambda API's paths: cut them out.
+        log.debug("%s %s", self.address_string(), redact(format % args))
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 
 from orderflow.local.http_api import HttpApi
 from orderflow.local.lambda_endpoint import REGION, LambdaEndpoint
+from orderflow.local.outbox_page import OutboxPage
 from orderflow.local.template import FunctionSpec, read_functions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +51,19 @@ def free_port(host: str = "127.0.0.1") -> int:
         s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def csrf_secret(home: Path) -> str:
+    """The stack's CSRF key, made once and kept in ``<home>/csrf.key`` (0600).
+
+    Kept across restarts, so a page opened before a restart still posts after it.
+    """
+    path = home / "csrf.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as key:
+            key.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def default_home() -> Path:
@@ -146,11 +161,13 @@ class LocalStack:
             port=cfg.lambda_port,
         )
         try:
+            outbox = OutboxPage(f"sqlite:{cfg.home / 'orderflow.db'}")
             self.http_api = HttpApi(
                 self.functions,
                 lambda spec, event: self._invoke_http(spec, event),
                 host=cfg.host,
                 port=cfg.api_port,
+                pages={outbox.path: outbox},
             )
         except OSError as e:
             self.lambda_endpoint.stop()
@@ -191,6 +208,8 @@ class LocalStack:
                 "ORDERFLOW_STORE": f"sqlite:{cfg.home / 'orderflow.db'}",
                 "ORDER_WORKFLOW_FUNCTION": "OrderWorkflowFunction:live",
                 "ORDERFLOW_PUBLIC_URL": self.http_api.url,
+                "ORDERFLOW_CSRF_SECRET": os.environ.get("ORDERFLOW_CSRF_SECRET")
+                or csrf_secret(cfg.home),
                 "POWERTOOLS_LOG_LEVEL": os.environ.get(
                     "POWERTOOLS_LOG_LEVEL", "WARNING"
                 ),

@@ -44,7 +44,11 @@ def test_a_crash_between_a_provider_call_and_its_checkpoint_has_one_effect(
 
 
 def test_an_approval_time_out_still_fires_after_a_restart(tmp_path: Path) -> None:
-    env = {"ORDERFLOW_APPROVAL_TIMEOUT_SECONDS": "5"}
+    # One approver: with two, the time-out would escalate before it cancels.
+    env = {
+        "ORDERFLOW_APPROVAL_TIMEOUT_SECONDS": "5",
+        "ORDERFLOW_APPROVERS": "approver@example.com",
+    }
     first = StackProcess(tmp_path, env=env)
     first.start()
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -31,10 +31,17 @@ from botocore.stub import Stubber
 
 from functions.order_workflow.app import make_workflow
 from orderflow.adapters.dynamodb_store import DynamoDbStore
+from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.config import Settings
-from orderflow.domain.records import ApprovalRequest, Effect
+from orderflow.domain.approval_links import (
+    TOKEN_BYTES,
+    csrf_value,
+    mint_token,
+    token_hash,
+)
+from orderflow.domain.records import ApprovalLink, ApprovalRequest, Effect
 from orderflow.domain.status import OrderStatus
 from orderflow.steps.deps import Deps
 from tests.utils.deployed import Deployed, LambdaContext, deployed
@@ -45,6 +52,8 @@ from tests.utils.template import ACCOUNT, REGION, Stack
 Call = tuple[str, str]  # (iam action, resource ARN)
 Raw = tuple[str, str, dict[str, Any]]  # (service, operation, parameters)
 STACK = Stack()
+WORKFLOW = STACK.physical_name("OrderWorkflowFunction")
+WORKFLOW_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{WORKFLOW}:live"
 TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -71,6 +80,9 @@ def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call
         return [(f"dynamodb:{operation}", resource)]
     if service == "lambda" and operation == "Invoke":
         return [("lambda:InvokeFunction", params["FunctionName"])]
+    if service == "lambda" and "Callback" in operation:
+        # A callback id is opaque; IAM checks the function of its execution.
+        return [(f"lambda:{operation}", WORKFLOW_ALIAS)]
     if service == "lambda":
         return [(f"lambda:{operation}", params["DurableExecutionArn"])]
     if service == "sns":
@@ -92,13 +104,18 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Raw]]:
     yield calls
 
 
-def implied(calls: list[Call]) -> list[Call]:
-    """Calls AWS makes for the caller: KMS for a Publish to an encrypted topic."""
+def implied(logical_id: str, calls: list[Call]) -> list[Call]:
+    """Calls AWS makes for the function: KMS for a Publish to an encrypted topic,
+    and for decrypting an environment encrypted with the stack's key."""
     key = STACK.get_att("MonitoringKey", "Arn")
     topic = STACK.ref("AlertsTopic")
+    made: list[Call] = []
     if ("sns:Publish", topic) in calls:
-        return [("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
-    return []
+        made += [("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
+    own_key = STACK.functions()[logical_id].get("KmsKeyArn")
+    if own_key is not None:
+        made.append(("kms:Decrypt", STACK.resolve(own_key)))
+    return made
 
 
 def grants(logical_id: str) -> list[tuple[list[str], list[str]]]:
@@ -127,7 +144,7 @@ def allowed(call: Call, actions: list[str], resources: list[str]) -> bool:
 def assert_exact(logical_id: str, raw: list[Raw]) -> None:
     """Every call allowed; every granted pair used."""
     calls = [c for service, op, params in raw for c in iam_calls(service, op, params)]
-    used = calls + implied(calls)
+    used = calls + implied(logical_id, calls)
     statements = grants(logical_id)
     denied = [c for c in set(used) if not any(allowed(c, *s) for s in statements)]
     assert not denied, f"{logical_id} would be denied {sorted(denied)}"
@@ -214,6 +231,62 @@ def test_status_events_holds_exactly_what_it_calls(
             for event in (status_event("timed-out"), schedule_event()):
                 running.module.lambda_handler(event, LambdaContext())
         assert_exact("StatusEventsFunction", recorded)
+
+
+def _ask(store: DynamoDbStore, token: str, callback_id: str, order_id: str) -> None:
+    """A pending approval and its link, as the workflow's submitter leaves them."""
+    now = datetime.now(UTC)
+    created, expires = now.isoformat(), (now + timedelta(hours=1)).isoformat()
+    approver = "approver@example.com"
+    store.put_approval(
+        ApprovalRequest(callback_id, order_id, approver, created, expires)
+    )
+    store.put_link(
+        ApprovalLink(
+            token_hash(token), callback_id, order_id, approver, created, expires
+        )
+    )
+
+
+def test_approval_api_holds_exactly_what_it_calls(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = mint_token(bytes(range(TOKEN_BYTES)))
+    orphan = mint_token(bytes(TOKEN_BYTES))  # its order's record is missing
+    with deployed("ApprovalApiFunction", monkeypatch, STACK) as running:
+        store = store_for(running)
+        store.create_order("ORD-1002", high_risk_order("ORD-1002"), at="t0")
+        _ask(store, token, "cb-1", "ORD-1002")
+        _ask(store, orphan, "cb-2", "ORD-GONE")
+        recorded.clear()
+        client = boto3.client("lambda")
+        desk = running.module.desk
+        desk.callbacks = LambdaCallbacks(client)
+
+        def request(token: str, method: str, body: str | None = None) -> Any:
+            name = "approval-decide" if body else "approval-view"
+            event = json.loads(
+                json.dumps(load_event(f"{name}.apigw.json")).replace(
+                    "REPLACE-WITH-THE-TOKEN-FROM-THE-EMAIL-LINK", token
+                )
+            )
+            event["requestContext"]["http"]["method"] = method
+            event["routeKey"] = f"{method} /approvals/{{token}}"
+            if body is not None:
+                event["body"] = body
+            return running.module.lambda_handler(event, LambdaContext())["statusCode"]
+
+        assert request(token, "GET") == request(token, "HEAD") == 200
+        with Stubber(client) as stub:
+            stub.add_response("send_durable_execution_callback_success", {})
+            stub.add_response("send_durable_execution_callback_failure", {})
+            for link, status in ((token, 200), (token, 409), (orphan, 500)):
+                approval = store.get_link(token_hash(link))
+                assert approval is not None
+                csrf = csrf_value(desk.secret, approval)
+                assert request(link, "POST", f"decision=approve&csrf={csrf}") == status
+            stub.assert_no_pending_responses()
+        assert_exact("ApprovalApiFunction", recorded)
 
 
 def _run_workflow(deps: Deps, order: dict[str, Any], approve: bool) -> str:

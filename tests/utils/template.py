@@ -2,7 +2,8 @@
 
 Tests that compare the template with the code need values, not ``!Sub``: what
 environment a function gets, which ARN a policy names, what an alarm watches.
-``Stack`` resolves Ref, Fn::Sub, Fn::GetAtt and Fn::Join against parameter
+``Stack`` resolves Ref, Fn::Sub, Fn::GetAtt, Fn::Join and Fn::If (with the
+template's Conditions; ``AWS::NoValue`` drops the value) against parameter
 defaults, pseudo parameters and made-up physical names that follow AWS's
 shapes (the same account and region as moto's, so moto resources line up).
 """
@@ -28,6 +29,7 @@ PSEUDO = {
 }
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+NO_VALUE = object()  # what ``!Ref AWS::NoValue`` gives: the key or item is dropped
 
 
 def load() -> dict[str, Any]:
@@ -74,6 +76,8 @@ class Stack:
 
     def ref(self, name: str) -> Any:
         """What ``!Ref name`` gives."""
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.template.get("Parameters", {}):
@@ -115,9 +119,13 @@ class Stack:
     def resolve(self, node: Any) -> Any:
         """``node`` with every intrinsic function replaced by its value."""
         if isinstance(node, list):
-            return [self.resolve(n) for n in node]
+            items = [self.resolve(n) for n in node]
+            return [i for i in items if i is not NO_VALUE]
         if not isinstance(node, dict):
             return node
+        if set(node) == {"Fn::If"}:
+            name, then, otherwise = node["Fn::If"]
+            return self.resolve(then if self.condition(name) else otherwise)
         if set(node) == {"Ref"}:
             return self.ref(node["Ref"])
         if set(node) == {"Fn::GetAtt"}:
@@ -137,7 +145,27 @@ class Stack:
                 for v in (item if isinstance(item, list) else [item])
             ]
             return separator.join(map(str, flat))
-        return {k: self.resolve(v) for k, v in node.items()}
+        resolved = {k: self.resolve(v) for k, v in node.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        """The value of one of the template's Conditions."""
+        return self._truth(self.template["Conditions"][name])
+
+    def _truth(self, node: dict[str, Any]) -> bool:
+        ((function, args),) = node.items()
+        if function == "Condition":
+            return self.condition(args)
+        if function == "Fn::Equals":
+            left, right = (self.resolve(a) for a in args)
+            return bool(left == right)
+        if function == "Fn::Not":
+            return not self._truth(args[0])
+        if function == "Fn::And":
+            return all(self._truth(a) for a in args)
+        if function == "Fn::Or":
+            return any(self._truth(a) for a in args)
+        raise ValueError(f"unsupported condition function {function}")
 
     def _sub(self, spec: Any) -> str:
         text, variables = (spec[0], spec[1]) if isinstance(spec, list) else (spec, {})
@@ -165,9 +193,9 @@ class Stack:
 
     def statements(self, logical_id: str) -> list[dict[str, Any]]:
         """The function's own policy statements (SAM's managed policies aside)."""
-        policies = self.functions()[logical_id].get("Policies", [])
+        policies = self.resolve(self.functions()[logical_id].get("Policies", []))
         return [
-            self.resolve(statement)
+            statement
             for policy in (policies if isinstance(policies, list) else [policies])
             if isinstance(policy, dict)
             for statement in policy.get("Statement", [])

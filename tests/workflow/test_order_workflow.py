@@ -160,7 +160,7 @@ def test_approver_rejection_ends_rejected_with_approver_and_comment_and_no_effec
     assert Op.RESERVE_INVENTORY not in op_names(result)
 
 
-def test_unanswered_approval_times_out_and_cancels_the_order(
+def test_unanswered_approval_escalates_then_cancels_the_order(
     harness: Callable[..., Harness],
 ) -> None:
     h = harness(approval_timeout_seconds=1)  # real seconds: skip_time does not apply
@@ -168,14 +168,28 @@ def test_unanswered_approval_times_out_and_cancels_the_order(
     result = h.result(h.start(high_risk_order("ORD-T-LATE")))
 
     assert body(result)["status"] == "CANCELLED"
-    assert "approver@example.com did not decide in time" in body(result)["reason"]
-    wait = result.get_context(f"{Op.WAIT_FOR_APPROVAL}-1")
-    assert wait.get_callback(callback_name(1)).status is OperationStatus.TIMED_OUT
+    assert body(result)["reason"] == (
+        "approver@example.com, manager@example.com did not decide in time"
+    )
+    for n in (1, 2):
+        wait = result.get_context(f"{Op.WAIT_FOR_APPROVAL}-{n}")
+        assert wait.get_callback(callback_name(n)).status is OperationStatus.TIMED_OUT
+    assert op_names(result) == [
+        Op.VALIDATE_ORDER,
+        f"{Op.WAIT_FOR_APPROVAL}-1",
+        f"{Op.EXPIRE_APPROVAL}-1",
+        f"{Op.WAIT_FOR_APPROVAL}-2",
+        f"{Op.EXPIRE_APPROVAL}-2",
+        status_op(OrderStatus.CANCELLED),
+    ]
     assert history(h.store, "ORD-T-LATE") == [
         "RECEIVED",
         "AWAITING_APPROVAL",
         "CANCELLED",
     ]
+    assert [
+        (a.approver, a.status) for a in h.store.list_approvals(order_id="ORD-T-LATE")
+    ] == [("approver@example.com", "EXPIRED"), ("manager@example.com", "EXPIRED")]
     assert h.store.list_effects("ORD-T-LATE") == []
 
 

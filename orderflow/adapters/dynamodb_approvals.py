@@ -1,0 +1,179 @@
+"""DynamoDB: approval links, the audit trail, and reading one outbox message.
+
+A mixin of ``DynamoDbStore``, kept apart so each module stays short. Items:
+
+- ``LINK#<token_hash>`` / ``LINK``: a link's record (never the token).
+- ``ORDER#<order_id>`` / ``AUDIT#<entry_id>``: one audit entry, in the order's
+  item collection, so ``list_audit`` is one strongly consistent query.
+
+A decision and its audit entry go in one ``TransactWriteItems``: both or neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from orderflow.domain.records import ApprovalLink, AuditEntry, OutboxMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+_DECIDED = ("APPROVED", "REJECTED")
+
+
+class DynamoDbApprovalRecords:
+    """Links, audit and outbox reads for ``DynamoDbStore``."""
+
+    table_name: str
+    client: DynamoDBClient
+
+    # Provided by DynamoDbStore.
+    def _get(self, kind: str, ident: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def _query(self, index: str | None, pk: str, prefix: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _update(
+        self,
+        kind: str,
+        ident: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+    ) -> bool:
+        raise NotImplementedError
+
+    def put_link(self, link: ApprovalLink) -> bool:
+        """Store an approval link's record; False (and no change) if it exists."""
+        return self._put_new(
+            {"pk": f"LINK#{link.token_hash}", "sk": "LINK"} | asdict(link)
+        )
+
+    def get_link(self, token_hash: str) -> ApprovalLink | None:
+        """One link by its token's hash."""
+        item = self._get("LINK", token_hash)
+        if item is None:
+            return None
+        item["scope"], item["reasons"] = tuple(item["scope"]), tuple(item["reasons"])
+        return _pick(ApprovalLink, item)
+
+    def reopen_approval(
+        self,
+        callback_id: str,
+        *,
+        claimed_at: str,
+        status: str,
+        at: str,
+        comment: str | None = None,
+        audit: AuditEntry | None = None,
+    ) -> bool:
+        """Undo the decision made at ``claimed_at``: to PENDING or EXPIRED."""
+        item = self._get("APPROVAL", callback_id)
+        if item is None or item["status"] not in _DECIDED:
+            return False
+        expired = status == "EXPIRED"
+        update = (
+            "SET #status = :status, decided_by = :by, decided_at = :at,"
+            " #comment = :comment, gsi2sk = :sort"
+        )
+        values = {
+            ":status": status,
+            ":by": "orderflow" if expired else None,
+            ":at": at if expired else None,
+            ":comment": comment if expired else None,
+            ":sort": f"{status}#{item['seq']}",
+            ":claimed": claimed_at,
+            ":approved": _DECIDED[0],
+            ":rejected": _DECIDED[1],
+        }
+        names = {"#status": "status", "#comment": "comment"}
+        condition = "#status IN (:approved, :rejected) AND decided_at = :claimed"
+        return self.update_with_audit(
+            "APPROVAL", callback_id, update, condition, values, names, audit
+        )
+
+    def update_with_audit(
+        self,
+        kind: str,
+        ident: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+        audit: AuditEntry | None,
+    ) -> bool:
+        """A conditional update, and ``audit`` with it in one transaction."""
+        if audit is None:
+            return self._update(kind, ident, update, condition, values, names)
+        from orderflow.adapters.dynamodb_store import _to_item
+
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _to_item({"pk": f"{kind}#{ident}", "sk": kind}),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": _to_item(values),
+                    "ExpressionAttributeNames": names,
+                }
+            },
+            {"Put": {"TableName": self.table_name, "Item": self._audit_item(audit)}},
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=writes)
+        except self.client.exceptions.TransactionCanceledException as e:
+            reasons = e.response.get("CancellationReasons") or [{}]
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def _audit_item(self, entry: AuditEntry) -> dict[str, AttributeValueTypeDef]:
+        from orderflow.adapters.dynamodb_store import _next_seq, _to_item
+
+        key = {"pk": f"ORDER#{entry.order_id}", "sk": f"AUDIT#{entry.entry_id}"}
+        return _to_item(key | {"seq": _next_seq()} | asdict(entry))
+
+    def add_audit(self, entry: AuditEntry) -> bool:
+        """Append to the order's audit trail; False (no change) if the id exists."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=self._audit_item(entry),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def list_audit(self, order_id: str) -> list[AuditEntry]:
+        """The order's audit trail, oldest first."""
+        items = self._query(None, f"ORDER#{order_id}", "AUDIT#")
+        items.sort(key=lambda i: (i["at"], str(i["seq"])))
+        return [_pick(AuditEntry, i) for i in items]
+
+    def get_outbox(self, message_id: str) -> OutboxMessage | None:
+        """One message by id, read strongly consistent."""
+        item = self._get("OUTBOX", message_id)
+        return None if item is None else _pick(OutboxMessage, item)
+
+
+R = TypeVar("R")
+
+
+def _pick(cls: type[R], item: dict[str, Any]) -> R:
+    """``dynamodb_store._record``, imported late: that module imports this one."""
+    from orderflow.adapters.dynamodb_store import _record
+
+    return _record(cls, item)

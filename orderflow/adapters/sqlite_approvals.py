@@ -1,0 +1,155 @@
+"""SQLite: approval links, the audit trail, and reading one outbox message.
+
+A mixin of ``SqliteStore``, kept apart so each module stays short. Atomic
+writes run in ``BEGIN IMMEDIATE`` transactions; conditions are checked through
+``rowcount``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import AbstractContextManager
+from dataclasses import asdict
+from typing import Any
+
+from orderflow.domain.records import ApprovalLink, AuditEntry, OutboxMessage
+
+APPROVALS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS links (
+    token_hash TEXT PRIMARY KEY,
+    callback_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    needed INTEGER NOT NULL,
+    risk_score INTEGER NOT NULL,
+    reasons TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    entry_id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    link_id TEXT,
+    detail TEXT NOT NULL,
+    seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS audit_by_order ON audit (order_id);
+"""
+
+
+def insert_audit(db: sqlite3.Connection, entry: AuditEntry) -> bool:
+    """Insert ``entry`` unless its id exists, on an open connection."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO audit (entry_id, order_id, at, actor, action,"
+        " link_id, detail, seq) VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit))",
+        (
+            entry.entry_id,
+            entry.order_id,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.link_id,
+            json.dumps(entry.detail),
+        ),
+    )
+    return cur.rowcount == 1
+
+
+class SqliteApprovalRecords:
+    """Links, audit and outbox reads for ``SqliteStore``."""
+
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # SqliteStore provides it
+
+    def put_link(self, link: ApprovalLink) -> bool:
+        """Store an approval link's record; False (and no change) if it exists."""
+        row: dict[str, Any] = asdict(link)
+        row["scope"], row["reasons"] = json.dumps(link.scope), json.dumps(link.reasons)
+        with self._db() as db:
+            cur = db.execute(
+                f"INSERT OR IGNORE INTO links ({', '.join(row)}) VALUES "  # noqa: S608
+                f"({', '.join('?' for _ in row)})",
+                tuple(row.values()),
+            )
+            return cur.rowcount == 1
+
+    def get_link(self, token_hash: str) -> ApprovalLink | None:
+        """One link by its token's hash."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT * FROM links WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        if row is None:
+            return None
+        data = dict(row)
+        data["scope"] = tuple(json.loads(data["scope"]))
+        data["reasons"] = tuple(json.loads(data["reasons"]))
+        return ApprovalLink(**data)
+
+    def reopen_approval(
+        self,
+        callback_id: str,
+        *,
+        claimed_at: str,
+        status: str,
+        at: str,
+        comment: str | None = None,
+        audit: AuditEntry | None = None,
+    ) -> bool:
+        """Undo the decision made at ``claimed_at``: to PENDING or EXPIRED."""
+        expired = status == "EXPIRED"
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(
+                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?,"
+                " comment = ? WHERE callback_id = ? AND decided_at = ?"
+                " AND status IN ('APPROVED', 'REJECTED')",
+                (
+                    status,
+                    "orderflow" if expired else None,
+                    at if expired else None,
+                    comment if expired else None,
+                    callback_id,
+                    claimed_at,
+                ),
+            )
+            if cur.rowcount == 1 and audit is not None:
+                insert_audit(db, audit)
+            db.execute("COMMIT")
+            return cur.rowcount == 1
+
+    def add_audit(self, entry: AuditEntry) -> bool:
+        """Append to the order's audit trail; False (no change) if the id exists."""
+        with self._db() as db:
+            return insert_audit(db, entry)
+
+    def list_audit(self, order_id: str) -> list[AuditEntry]:
+        """The order's audit trail, oldest first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM audit WHERE order_id = ? ORDER BY at, seq", (order_id,)
+            ).fetchall()
+        entries = []
+        for row in rows:
+            data = dict(row)
+            data.pop("seq")
+            data["detail"] = json.loads(data["detail"])
+            entries.append(AuditEntry(**data))
+        return entries
+
+    def get_outbox(self, message_id: str) -> OutboxMessage | None:
+        """One message by id."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT message_id, order_id, recipient, subject, body, created_at"
+                " FROM outbox WHERE message_id = ?",
+                (message_id,),
+            ).fetchone()
+        return OutboxMessage(**dict(row)) if row else None

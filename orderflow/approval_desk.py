@@ -1,0 +1,261 @@
+"""The approval page's logic: show a link's approval, or decide it once.
+
+``view`` (GET, HEAD) reads and changes nothing: mail scanners prefetch links.
+``decide`` (POST) checks the link, the request's origin and the CSRF value,
+then claims the approval with one conditional write (the decision and its audit
+entry together) before it completes the callback: a second click, a double POST
+or a race gets "already decided" and never completes the callback twice. If
+the callback cannot be completed, the claim is undone (back to PENDING, or
+EXPIRED when the service says the callback timed out).
+
+Tokens and callback ids are never logged; the link id (from the token's hash)
+and the order id are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
+from orderflow.approval_pages import Page, Problem, order_summary, problem, render
+from orderflow.domain.approval_links import (
+    MAX_COMMENT_CHARS,
+    Decision,
+    InvalidDecisionError,
+    LinkState,
+    callback_result,
+    csrf_ok,
+    csrf_value,
+    is_well_formed,
+    link_state,
+    parse_decision,
+    time_left,
+    token_hash,
+)
+from orderflow.domain.escalation import AuditAction
+from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.ports import CallbackCompleter, Store
+
+log = logging.getLogger("orderflow.approvals")
+# Worth a retry by the approver: the callback service could not be reached.
+UNAVAILABLE_ERRORS = (BotoCoreError, ClientError, ConnectionError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who sent a request, as far as the audit trail records it."""
+
+    source_ip: str = ""
+    user_agent: str = ""
+    cross_site: bool = False  # Sec-Fetch-Site: cross-site
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApprovalDesk:
+    """Serves approval links against a store and a callback completer."""
+
+    def __init__(
+        self,
+        store: Store,
+        callbacks: CallbackCompleter,
+        *,
+        secret: bytes,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.store, self.callbacks = store, callbacks
+        self.secret, self.now = secret, now
+
+    def _lookup(
+        self, token: str
+    ) -> tuple[ApprovalLink | None, ApprovalRequest | None, LinkState]:
+        if not is_well_formed(token):
+            return None, None, LinkState.TAMPERED
+        link = self.store.get_link(token_hash(token))
+        approval = self.store.get_approval(link.callback_id) if link else None
+        return link, approval, link_state(link, approval, self.now())
+
+    def view(self, token: str) -> Page:
+        """The confirmation page for an open link, else the page saying why not."""
+        link, approval, state = self._lookup(token)
+        if state is not LinkState.OPEN or link is None:
+            return self._closed(state, approval)
+        return self._confirm(link)
+
+    def decide(self, token: str, fields: Mapping[str, str], client: Client) -> Page:
+        """Record the approver's decision once and complete the callback."""
+        link, approval, state = self._lookup(token)
+        if state is not LinkState.OPEN or link is None:
+            if link is not None:
+                self._audit(link, AuditAction.REFUSED, client, reason=f"link {state}")
+            return self._closed(state, approval)
+        if client.cross_site or not csrf_ok(self.secret, link, fields.get("csrf")):
+            reason = "cross-site request" if client.cross_site else "bad CSRF value"
+            self._audit(link, AuditAction.REFUSED, client, reason=reason)
+            return problem(Problem.FORBIDDEN)
+        try:
+            form = parse_decision(fields, link)
+        except InvalidDecisionError as e:
+            return self._confirm(link, error=f"Not recorded: {e}.", status=400)
+        if self.store.get_order(link.order_id) is None:
+            return self._system_error(link, "the order's record is missing")
+        approve = form.decision is Decision.APPROVE
+        at = self.now().isoformat()
+        action = AuditAction.APPROVED if approve else AuditAction.REJECTED
+        claimed = self.store.decide_approval(
+            link.callback_id,
+            status="APPROVED" if approve else "REJECTED",
+            decided_by=link.approver,
+            at=at,
+            comment=form.comment,
+            audit=self._entry(link, action, client, at=at, comment=form.comment),
+        )
+        if not claimed:
+            self._audit(link, AuditAction.REFUSED, client, reason="already decided")
+            latest = self.store.get_approval(link.callback_id)
+            return self._closed(link_state(link, latest, self.now()), latest)
+        try:
+            self.callbacks.succeed(link.callback_id, callback_result(form, link, at))
+        except CallbackAlreadyClosedError:
+            self._undo(link, at, client, "EXPIRED", "the request timed out first")
+            return problem(Problem.EXPIRED, "The request timed out before it arrived.")
+        except UNAVAILABLE_ERRORS as e:
+            log.warning(
+                "callback not completed; decision undone",
+                extra={"order_id": link.order_id, "link_id": link.link_id,
+                       "error": type(e).__name__},
+            )  # fmt: skip
+            self._undo(link, at, client, "PENDING", type(e).__name__)
+            return problem(Problem.UNAVAILABLE)
+        log.info(
+            "decision recorded",
+            extra={"order_id": link.order_id, "link_id": link.link_id,
+                   "decision": form.decision.value},
+        )  # fmt: skip
+        verb = "approved" if approve else "rejected"
+        next_step = (
+            "The order goes on to fulfilment once every approval it needs is in."
+            if approve
+            else "The order is rejected: nothing will be charged or shipped."
+        )
+        return render(
+            "result.html",
+            verb=verb,
+            order_id=link.order_id,
+            approver=link.approver,
+            decided_at=at,
+            comment=form.comment,
+            next_step=next_step,
+        )
+
+    def _confirm(
+        self, link: ApprovalLink, *, error: str | None = None, status: int = 200
+    ) -> Page:
+        record = self.store.get_order(link.order_id)
+        if record is None:
+            return problem(Problem.SYSTEM, "The order's record is missing.")
+        others = [
+            {
+                "approver": a.approver,
+                "status": a.status,
+                "decided_at": a.decided_at,
+                "comment": a.comment,
+            }
+            for a in self.store.list_approvals(order_id=link.order_id)
+            if a.callback_id != link.callback_id
+        ]
+        return render(
+            "confirm.html",
+            status,
+            order=order_summary(record.order),
+            link=link,
+            model=(record.detail.get("risk") or {}).get("model"),
+            others=others,
+            time_left=time_left(link.expires_at, self.now()),
+            csrf=csrf_value(self.secret, link),
+            error=error,
+            max_comment=MAX_COMMENT_CHARS,
+        )
+
+    @staticmethod
+    def _closed(state: LinkState, approval: ApprovalRequest | None) -> Page:
+        if state is LinkState.DECIDED and approval is not None:
+            when = f"{approval.status.lower()} by {approval.decided_by}"
+            return problem(Problem.DECIDED, f"It was {when} at {approval.decided_at}.")
+        if state is LinkState.EXPIRED:
+            return problem(Problem.EXPIRED, approval.comment if approval else None)
+        kind = Problem.TAMPERED if state is LinkState.TAMPERED else Problem.UNKNOWN
+        return problem(kind)
+
+    def _system_error(self, link: ApprovalLink, reason: str) -> Page:
+        """Fail the callback (once) for an error no approver can fix."""
+        at = self.now().isoformat()
+        entry = self._entry(link, AuditAction.SYSTEM_ERROR, Client(), reason=reason)
+        if self.store.decide_approval(
+            link.callback_id,
+            status="EXPIRED",
+            decided_by="orderflow",
+            at=at,
+            comment=f"system error: {reason}",
+            audit=entry,
+        ):
+            log.error("approval failed", extra={"order_id": link.order_id})
+            # Timed out meanwhile? Then the workflow has moved on already.
+            with contextlib.suppress(CallbackAlreadyClosedError):
+                self.callbacks.fail(
+                    link.callback_id, error_type="ApprovalSystemError", message=reason
+                )
+        return problem(Problem.SYSTEM)
+
+    def _undo(
+        self, link: ApprovalLink, at: str, client: Client, status: str, why: str
+    ) -> None:
+        self.store.reopen_approval(
+            link.callback_id,
+            claimed_at=at,
+            status=status,
+            at=self.now().isoformat(),
+            comment=why if status == "EXPIRED" else None,
+            audit=self._entry(
+                link, AuditAction.COMPLETION_FAILED, client, reason=why, now=status
+            ),
+        )
+
+    def _entry(
+        self,
+        link: ApprovalLink,
+        action: AuditAction,
+        client: Client,
+        *,
+        at: str | None = None,
+        **detail: Any,
+    ) -> AuditEntry:
+        return AuditEntry(
+            entry_id=uuid.uuid4().hex,
+            order_id=link.order_id,
+            at=at or self.now().isoformat(),
+            actor=link.approver,
+            action=action,
+            link_id=link.link_id,
+            detail={
+                "round": link.round,
+                "source_ip": client.source_ip,
+                "user_agent": client.user_agent[:200],
+                **detail,
+            },
+        )
+
+    def _audit(
+        self, link: ApprovalLink, action: AuditAction, client: Client, **detail: Any
+    ) -> None:
+        self.store.add_audit(self._entry(link, action, client, **detail))

@@ -1,0 +1,71 @@
+"""The approval email: what the approver reads, with the one link to click.
+
+Pure text. The link's token appears here and nowhere else; ``redact_links``
+gives the copy worth keeping once the email has gone out by SES.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from orderflow.domain.records import OutboxMessage
+
+# A link is <base>/approvals/<36-character token>; see approval_links.
+LINK_RE = re.compile(r"(?P<base>https?://\S+?/approvals/)(?P<token>[A-Za-z0-9_-]{36})")
+
+
+def approval_link(public_url: str, token: str) -> str:
+    """The link an approver clicks."""
+    return f"{public_url.rstrip('/')}/approvals/{token}"
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{cents / 100:,.2f} {currency}"
+
+
+def approval_message(
+    *,
+    message_id: str,
+    order: dict[str, Any],
+    approver: str,
+    link: str,
+    expires_at: datetime,
+    round_no: int,
+    needed: int,
+    created_at: str,
+) -> OutboxMessage:
+    """The email asking ``approver`` to decide ``order`` through ``link``."""
+    risk = order.get("risk") or {}
+    reasons = "\n".join(f"  - {r}" for r in risk.get("reasons", [])) or "  - none"
+    which = f" (one of {needed} approvals)" if needed > 1 else ""
+    total = _money(int(order.get("total_cents", 0)), str(order.get("currency", "")))
+    body = (
+        f"Order {order['order_id']} needs your decision{which}.\n\n"
+        f"Total: {total}\n"
+        f"Risk score: {risk.get('score')}/100, because:\n{reasons}\n\n"
+        f"Review the order and approve or reject it here:\n{link}\n\n"
+        f"The link works once, for you ({approver}) only, until "
+        f"{expires_at:%Y-%m-%d %H:%M:%S} UTC. Do not forward it.\n"
+    )
+    if round_no > 1:
+        body += "You are asked because an earlier request was not answered in time.\n"
+    return OutboxMessage(
+        message_id=message_id,
+        order_id=str(order["order_id"]),
+        recipient=approver,
+        subject=f"Approval needed: order {order['order_id']} ({total})",
+        body=body,
+        created_at=created_at,
+    )
+
+
+def links_in(text: str) -> list[str]:
+    """Every approval link in ``text``, in order."""
+    return [m.group(0) for m in LINK_RE.finditer(text)]
+
+
+def redact_links(text: str) -> str:
+    """``text`` with each link's token replaced: a copy safe to store."""
+    return LINK_RE.sub(lambda m: m.group("base") + "(link sent by email)", text)

@@ -1,0 +1,88 @@
+"""An approver's click path in a real browser, with JavaScript off, on a phone.
+
+Open the email in the local outbox, follow its link, read the order and its
+reasons, decide, see the result, and watch the order finish. The confirmation
+page is saved as test-artifacts/approval-confirm.png (docs/img/ keeps a copy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orderflow.domain.status import OrderStatus
+from tests.e2e.conftest import StackProcess
+from tests.utils.orders import high_risk_order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+PHONE = {"width": 412, "height": 915}
+GREEN = "rgb(20, 108, 46)"  # button.approve in approval.css
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A phone-sized tab with JavaScript disabled; fails on a CSP violation."""
+    context = chromium.new_context(java_script_enabled=False, viewport=PHONE)
+    tab = context.new_page()
+    seen: list[str] = []
+    tab.on("console", lambda message: seen.append(message.text))
+    yield tab
+    context.close()
+    assert [m for m in seen if "Content Security Policy" in m] == []
+
+
+def open_from_outbox(page: Any, stack: StackProcess, order_id: str) -> None:
+    """Submit a high-risk order, then follow its email's link from /outbox."""
+    assert stack.submit(high_risk_order(order_id))[0] == 202
+    stack.wait_for_status(order_id, OrderStatus.AWAITING_APPROVAL)
+    page.goto(f"{stack.api}/outbox")
+    mail = page.locator("article.mail", has_text=order_id)
+    mail.get_by_role("link").click()
+    page.wait_for_load_state()
+
+
+def test_approve_from_the_outbox_link_then_the_order_completes(
+    page: Any, stack: StackProcess, artifacts: Path
+) -> None:
+    open_from_outbox(page, stack, "BROWSER-OK")
+
+    assert "Order BROWSER-OK" in page.locator("h1").inner_text()
+    risk = page.locator("section.risk").inner_text()
+    assert "65/100" in risk and "overnight shipping" in risk
+    assert "LAPTOP-PRO-16" in page.locator("table").inner_text()
+    style = "e => getComputedStyle(e).backgroundColor"
+    assert page.locator("button.approve").evaluate(style) == GREEN  # CSS loaded
+    page.screenshot(path=str(artifacts / "approval-confirm.png"), full_page=True)
+
+    page.fill("#comment", "Checked with the customer by phone.")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state()
+
+    assert "You approved order BROWSER-OK" in page.locator("h1").inner_text()
+    page.screenshot(path=str(artifacts / "approval-approved.png"), full_page=True)
+    done = stack.wait_for_status("BROWSER-OK", OrderStatus.COMPLETED)
+    assert done["detail"]["captured_cents"] == 289_900
+
+    page.go_back()  # no-store: the browser asks again, and the link is spent
+    page.wait_for_load_state()
+    assert "Already decided" in page.locator("h1").inner_text()
+    assert page.get_by_role("button", name="Approve").count() == 0
+
+
+def test_reject_from_the_outbox_link_then_the_order_is_rejected(
+    page: Any, stack: StackProcess, artifacts: Path
+) -> None:
+    open_from_outbox(page, stack, "BROWSER-NO")
+
+    page.fill("#comment", "Address does not match the card.")
+    page.get_by_role("button", name="Reject").click()
+    page.wait_for_load_state()
+
+    assert "You rejected order BROWSER-NO" in page.locator("h1").inner_text()
+    page.screenshot(path=str(artifacts / "approval-rejected.png"), full_page=True)
+    done = stack.wait_for_status("BROWSER-NO", OrderStatus.REJECTED)
+    assert done["detail"]["comment"] == "Address does not match the card."
+    assert done["effects"] == []

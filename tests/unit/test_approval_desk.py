@@ -1,0 +1,330 @@
+"""The approval page's logic on a real SQLite store, with a recording completer.
+
+Covers every page a link can land on, the CSRF and origin checks, single use
+under replays and races, and what happens when the callback cannot complete.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
+from orderflow.approval_desk import ApprovalDesk, Client
+from orderflow.domain.approval_links import (
+    TOKEN_BYTES,
+    csrf_value,
+    mint_token,
+    token_hash,
+)
+from orderflow.steps.deps import Deps
+from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
+
+ME = Client(source_ip="203.0.113.9", user_agent="pytest")
+CSRF = 'name="csrf" value="'
+
+
+@pytest.fixture
+def deps(make_deps: Callable[..., Deps]) -> Deps:
+    return make_deps(public_url="https://api.example.com")
+
+
+def desk_for(
+    deps: Deps, callbacks: RecordingCallbacks, *, later: timedelta = timedelta(0)
+) -> ApprovalDesk:
+    return ApprovalDesk(
+        deps.store,
+        callbacks,
+        secret=SECRET,
+        now=lambda: datetime.now(UTC) + later,
+    )
+
+
+def form(
+    deps: Deps, token: str, decision: str = "approve", **extra: str
+) -> dict[str, str]:
+    link = deps.store.get_link(token_hash(token))
+    assert link is not None
+    return {"csrf": csrf_value(SECRET, link), "decision": decision, **extra}
+
+
+def status_of(deps: Deps, order_id: str = "ORD-P") -> list[str]:
+    return [a.status for a in deps.store.list_approvals(order_id=order_id)]
+
+
+def actions(deps: Deps, order_id: str = "ORD-P") -> list[str]:
+    return [e.action for e in deps.store.list_audit(order_id)]
+
+
+def test_the_page_shows_the_order_and_its_reasons_and_changes_nothing(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).view(token)
+
+    assert page.status == 200
+    for text in ("ORD-P", "LAPTOP-PRO-16", "2,899.00 USD", "65/100", "Approve"):
+        assert text in page.body
+    assert "overnight &lt;b&gt;shipping&lt;/b&gt;" in page.body
+    assert CSRF in page.body
+    assert status_of(deps) == ["PENDING"]
+    assert actions(deps) == ["requested"]
+    assert calls.succeeded == calls.failed == []
+
+
+def test_order_fields_render_as_text_never_as_markup(deps: Deps) -> None:
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    token = waiting_order(
+        deps,
+        "ORD-XSS",
+        callback_id="cb-xss",
+        shipping_address={
+            "name": evil,
+            "line1": "<b>1 Road</b>",
+            "city": "City",
+            "postal_code": "1",
+            "country": "US",
+        },
+    )
+
+    body = desk_for(deps, RecordingCallbacks()).view(token).body
+
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in body
+    assert "&lt;b&gt;1 Road&lt;/b&gt;" in body
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),
+        lambda t: t[:10],
+        lambda t: "<script>",
+    ],
+)
+def test_a_tampered_link_gets_its_page_and_changes_nothing(
+    deps: Deps, mangle: Callable[[str], str]
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+    desk = desk_for(deps, calls)
+
+    for page in (
+        desk.view(mangle(token)),
+        desk.decide(mangle(token), form(deps, token), ME),
+    ):
+        assert page.status == 400
+        assert "damaged" in page.body
+    assert status_of(deps) == ["PENDING"] and actions(deps) == ["requested"]
+    assert calls.succeeded == []
+
+
+def test_an_unknown_link_gets_its_page_and_changes_nothing(deps: Deps) -> None:
+    waiting_order(deps)
+    stranger = mint_token(bytes(TOKEN_BYTES))
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).decide(stranger, {"decision": "approve"}, ME)
+
+    assert page.status == 404 and "do not know this link" in page.body
+    assert status_of(deps) == ["PENDING"] and calls.succeeded == []
+
+
+def test_an_expired_link_gets_its_page_and_changes_nothing(deps: Deps) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+    desk = desk_for(deps, calls, later=timedelta(days=2))
+
+    assert desk.view(token).status == 410
+    page = desk.decide(token, form(deps, token), ME)
+
+    assert page.status == 410 and "expired" in page.body
+    assert status_of(deps) == ["PENDING"]  # the workflow's time-out closes it
+    assert calls.succeeded == []
+    assert actions(deps) == ["requested", "refused"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "client"),
+    [
+        ({"decision": "approve"}, ME),  # no CSRF value
+        ({"decision": "approve", "csrf": "forged"}, ME),
+        (None, Client(cross_site=True)),  # the right value, from another site
+    ],
+)
+def test_a_post_without_the_pages_csrf_value_is_refused(
+    deps: Deps, fields: dict[str, str] | None, client: Client
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).decide(token, fields or form(deps, token), client)
+
+    assert page.status == 403 and "could not be verified" in page.body
+    assert status_of(deps) == ["PENDING"] and calls.succeeded == []
+    assert actions(deps) == ["requested", "refused"]
+
+
+def test_a_csrf_value_of_another_link_is_refused(deps: Deps) -> None:
+    mine = waiting_order(deps)
+    other = waiting_order(deps, "ORD-Q", callback_id="cb-q")
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).decide(mine, form(deps, other), ME)
+
+    assert page.status == 403 and calls.succeeded == []
+
+
+def test_approving_completes_the_callback_once_as_the_links_approver(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+    desk = desk_for(deps, calls)
+
+    page = desk.decide(
+        token, form(deps, token, comment="ok", approver="bob@example.com"), ME
+    )
+    again = desk.decide(token, form(deps, token, "reject"), ME)
+
+    assert page.status == 200 and "You approved order" in page.body
+    assert again.status == 409 and "approved by ana@example.com" in again.body
+    ((callback_id, result),) = calls.succeeded
+    assert callback_id == "cb-secret-P"
+    assert result["approved"] is True and result["comment"] == "ok"
+    assert result["approver"] == "ana@example.com"  # never the form's bob
+    (approval,) = deps.store.list_approvals(order_id="ORD-P")
+    assert (approval.status, approval.decided_by) == ("APPROVED", "ana@example.com")
+    trail = deps.store.list_audit("ORD-P")
+    assert [e.action for e in trail] == ["requested", "approved", "refused"]
+    assert trail[1].actor == "ana@example.com"
+    assert trail[1].link_id == trail[0].link_id
+    assert trail[1].detail["source_ip"] == "203.0.113.9"
+
+
+def test_rejecting_is_a_successful_completion_with_approved_false(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).decide(token, form(deps, token, "reject"), ME)
+
+    assert page.status == 200 and "You rejected order" in page.body
+    assert calls.succeeded[0][1]["approved"] is False
+    assert calls.failed == []
+
+
+def test_concurrent_posts_on_one_link_complete_the_callback_once(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks(delay=0.05)
+    desk = desk_for(deps, calls)
+    fields = form(deps, token)
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def post() -> None:
+        barrier.wait()
+        statuses.append(desk.decide(token, fields, ME).status)
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(statuses) == [200] + [409] * 7
+    assert len(calls.succeeded) == 1
+    assert actions(deps).count("approved") == 1
+
+
+def test_a_bad_decision_redisplays_the_page_and_records_nothing(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).decide(token, form(deps, token, "maybe"), ME)
+
+    assert page.status == 400 and "choose Approve or Reject" in page.body
+    assert CSRF in page.body
+    assert status_of(deps) == ["PENDING"] and calls.succeeded == []
+
+
+def test_a_callback_that_timed_out_first_ends_the_approval_expired(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks(error=CallbackAlreadyClosedError("timed out"))
+
+    page = desk_for(deps, calls).decide(token, form(deps, token), ME)
+
+    assert page.status == 410
+    assert status_of(deps) == ["EXPIRED"]
+    assert actions(deps) == ["requested", "approved", "completion-failed"]
+
+
+def test_an_unreachable_callback_service_undoes_the_claim_so_a_retry_works(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks(error=EndpointConnectionError(endpoint_url="x"))
+    desk = desk_for(deps, calls)
+
+    first = desk.decide(token, form(deps, token), ME)
+    assert first.status == 503 and "not recorded" in first.body
+    assert status_of(deps) == ["PENDING"]
+
+    second = desk.decide(token, form(deps, token), ME)
+    assert second.status == 200 and len(calls.succeeded) == 1
+    assert actions(deps) == ["requested", "approved", "completion-failed", "approved"]
+
+
+def test_a_system_error_fails_the_callback_once(deps: Deps) -> None:
+    token = waiting_order(deps)
+    # The order's record goes missing: a fault no approver can fix.
+    with deps.store._db() as db:  # type: ignore[attr-defined]
+        db.execute("DELETE FROM orders WHERE order_id = 'ORD-P'")
+    calls = RecordingCallbacks()
+    desk = desk_for(deps, calls)
+
+    assert desk.view(token).status == 500  # GET shows it, changes nothing
+    assert calls.failed == []
+    first = desk.decide(token, form(deps, token), ME)
+    second = desk.decide(token, form(deps, token), ME)
+
+    assert first.status == 500 and second.status == 410
+    assert calls.failed == [
+        ("cb-secret-P", "ApprovalSystemError", "the order's record is missing")
+    ]
+    assert calls.succeeded == []
+    assert status_of(deps) == ["EXPIRED"]
+
+
+def test_the_second_approver_sees_who_decided_before_them(deps: Deps) -> None:
+    first = waiting_order(deps, needed=2)
+    desk = desk_for(deps, RecordingCallbacks())
+    desk.decide(first, form(deps, first, comment="fine by me"), ME)
+
+    second = waiting_order(
+        deps,
+        callback_id="cb-secret-P2",
+        approver="bob@example.com",
+        round_no=2,
+        needed=2,
+    )
+    page = desk.view(second)
+
+    assert "one of 2 approvals" in page.body
+    assert "ana@example.com" in page.body and "fine by me" in page.body
+    # The first approver's link cannot decide the second approval.
+    assert desk.decide(first, form(deps, first), ME).status == 409
+    assert status_of(deps) == ["APPROVED", "PENDING"]

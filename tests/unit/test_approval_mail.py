@@ -1,0 +1,68 @@
+"""The approval email: content, the link in it, and the redacted copy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
+from orderflow.domain.approval_mail import (
+    approval_link,
+    approval_message,
+    links_in,
+    redact_links,
+)
+
+TOKEN = mint_token(bytes(range(TOKEN_BYTES)))
+ORDER = {
+    "order_id": "ORD-1",
+    "total_cents": 289_900,
+    "currency": "USD",
+    "risk": {"score": 65, "reasons": ["overnight shipping", "total is 2,899.00"]},
+}
+
+
+def message(round_no: int = 1, needed: int = 1) -> str:
+    return approval_message(
+        message_id="m-1",
+        order=ORDER,
+        approver="ana@example.com",
+        link=approval_link("https://api.example.com/", TOKEN),
+        expires_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+        round_no=round_no,
+        needed=needed,
+        created_at="t0",
+    ).body
+
+
+def test_the_email_has_the_order_the_reasons_the_link_and_the_deadline() -> None:
+    body = message()
+
+    assert "Order ORD-1 needs your decision." in body
+    assert "Total: 2,899.00 USD" in body
+    assert "Risk score: 65/100" in body and "  - overnight shipping" in body
+    assert f"https://api.example.com/approvals/{TOKEN}" in body
+    assert "until 2025-01-02 03:04:05 UTC" in body
+    assert "earlier request" not in body
+
+
+def test_a_second_approval_and_an_escalation_say_so() -> None:
+    body = message(round_no=2, needed=2)
+
+    assert "(one of 2 approvals)" in body
+    assert "earlier request was not answered in time" in body
+
+
+def test_links_are_found_and_redacted() -> None:
+    body = message()
+
+    assert links_in(body) == [f"https://api.example.com/approvals/{TOKEN}"]
+    redacted = redact_links(body)
+    assert TOKEN not in redacted
+    assert "https://api.example.com/approvals/(link sent by email)" in redacted
+    assert links_in(redacted) == []
+
+
+def test_local_links_are_found_too() -> None:
+    text = f"go to http://127.0.0.1:3000/approvals/{TOKEN} now"
+
+    assert links_in(text) == [f"http://127.0.0.1:3000/approvals/{TOKEN}"]

@@ -1,0 +1,71 @@
+"""The local stack's logs leave approval tokens and callback ids out."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import pytest
+
+from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
+from orderflow.local.lambda_endpoint import _RequestHandler
+from orderflow.local.log_redaction import RedactingFilter, redact
+
+TOKEN = mint_token(bytes(range(TOKEN_BYTES)))
+# The emulator's callback ids: base64 of a JSON object.
+CALLBACK_ID = base64.b64encode(
+    json.dumps({"arn": "arn:aws:lambda:us-east-1:1:x/ORD-1/abc", "op": "9b9a"}).encode()
+).decode()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'"GET /approvals/{TOKEN} HTTP/1.1" 200 -',
+        f'"POST /approvals/{TOKEN}?x=1 HTTP/1.1" 409 -',
+        f"/approvals/{TOKEN}",
+    ],
+)
+def test_request_lines_show_the_route_not_the_token(line: str) -> None:
+    shown = redact(line)
+
+    assert TOKEN not in shown
+    assert "/approvals/{token}" in shown
+
+
+def test_the_stylesheet_route_is_left_readable() -> None:
+    assert redact("GET /approvals/static/approval.css") == (
+        "GET /approvals/static/approval.css"
+    )
+
+
+def test_lambda_endpoint_request_lines_hide_callback_ids(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="orderflow.local.lambda")
+    quoted = CALLBACK_ID.replace("=", "%3D").replace("/", "%2F")
+    handler = object.__new__(_RequestHandler)
+    handler.client_address = ("127.0.0.1", 5)
+    line = f"POST /2025-12-01/durable-execution-callbacks/{quoted}/succeed"
+
+    handler.log_message('"%s" %s %s', line, "200", "-")
+
+    assert quoted not in caplog.text
+    assert "durable-execution-callbacks/{id}/succeed" in caplog.text
+
+
+def test_the_emulators_records_lose_callback_ids_but_keep_the_rest() -> None:
+    record = logging.LogRecord(
+        "executor",
+        logging.WARNING,
+        "x.py",
+        1,
+        "Callback %s timed out",
+        (CALLBACK_ID,),
+        None,
+    )
+
+    assert RedactingFilter().filter(record) is True
+
+    assert record.getMessage() == "Callback {callback-id} timed out"
