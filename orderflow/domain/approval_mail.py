@@ -25,6 +25,14 @@ def _money(cents: int, currency: str) -> str:
     return f"{cents / 100:,.2f} {currency}"
 
 
+def _scored_by(model: dict[str, Any] | None) -> str:
+    if not model:
+        return ""
+    return (
+        f"Scored by {model.get('version')} (sha256 {str(model.get('sha256'))[:12]}).\n"
+    )
+
+
 def approval_message(
     *,
     message_id: str,
@@ -44,7 +52,8 @@ def approval_message(
     body = (
         f"Order {order['order_id']} needs your decision{which}.\n\n"
         f"Total: {total}\n"
-        f"Risk score: {risk.get('score')}/100, because:\n{reasons}\n\n"
+        f"Risk score: {risk.get('score')}/100, because:\n{reasons}\n"
+        f"{_scored_by(risk.get('model'))}\n"
         f"Review the order and approve or reject it here:\n{link}\n\n"
         f"The link works once, for you ({approver}) only, until "
         f"{expires_at:%Y-%m-%d %H:%M:%S} UTC. Do not forward it.\n"

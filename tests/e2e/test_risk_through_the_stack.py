@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import html
 
 from orderflow.config import Settings
 from orderflow.domain.status import OrderStatus
 from tests.e2e.conftest import StackProcess
+from tests.e2e.pages import csrf_in, fetch, link_of
 from tests.utils.orders import load_event
 
 
@@ -38,14 +39,17 @@ def test_high_risk_sample_waits_for_one_approver_who_sees_score_and_reasons(
         model.version,
         model.sha256,
     )
-    (pending,) = stack.store.list_approvals(order_id="E2E-RISK-HIGH")
     (message,) = stack.store.list_outbox(order_id="E2E-RISK-HIGH")
-    assert "Risk 65/100" in message.body and risk["reasons"][0] in message.body
+    assert "Risk score: 65/100" in message.body and risk["reasons"][0] in message.body
+    assert f"Scored by {model.version}" in message.body
 
-    stack.lambda_client().send_durable_execution_callback_success(
-        CallbackId=pending.callback_id,
-        Result=json.dumps({"approved": True, "approver": pending.approver}).encode(),
-    )
+    link = link_of(stack, "E2E-RISK-HIGH")
+    page = fetch(link)
+    assert page.status == 200
+    assert "65/100" in page.body and html.escape(risk["reasons"][0]) in page.body
+    assert model.version in page.body and model.sha256[:12] in page.body
+    decided = fetch(link, "POST", {"decision": "approve", "csrf": csrf_in(page.body)})
+    assert decided.status == 200, decided.body
     done = stack.wait_for_status("E2E-RISK-HIGH", OrderStatus.COMPLETED)
     assert len(stack.store.list_approvals(order_id="E2E-RISK-HIGH")) == 1
     assert done["detail"]["risk"]["score"] == 65

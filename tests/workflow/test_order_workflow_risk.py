@@ -55,7 +55,7 @@ def test_high_risk_sample_asks_one_approver_showing_score_reasons_and_model(
     h.callback_id(arn)
 
     (message,) = h.store.list_outbox(order_id="ORD-T-ASK")
-    assert "Risk 65/100" in message.body
+    assert "Risk score: 65/100" in message.body
     assert "- overnight shipping on a 2,899.00 USD order" in message.body
     assert f"Scored by {Settings().model.version}" in message.body
     assert len(h.store.list_approvals(order_id="ORD-T-ASK")) == 1
