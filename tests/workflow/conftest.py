@@ -120,6 +120,8 @@ class Harness:
     runner: DurableFunctionTestRunner
     deps: Deps
     invocations: list[int] = field(default_factory=lambda: [0])
+    # What each invocation returned to the runner (Status, Result or Error).
+    outputs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
@@ -183,21 +185,24 @@ def build_harness(
     if wrap is not None:
         deps.provider = wrap(deps.provider)
     invocations = [0]
+    outputs: list[dict[str, Any]] = []
     inner = durable_execution(make_workflow(lambda: deps))
 
     def handler(event: Any, context: Any) -> Any:
         invocations[0] += 1
         try:
-            return inner(event, context)
+            output = inner(event, context)
         except ProcessKilled as e:
             # What Lambda reports when the process dies mid-invocation;
             # the durable-execution service invokes the function again.
             raise RuntimeError(f"Runtime.ExitError: {e}") from e
+        outputs.append(output)
+        return output
 
     runner = DurableFunctionTestRunner(
         handler=handler, poll_interval=0.02, store=execution_store
     )
-    return Harness(runner=runner, deps=deps, invocations=invocations)
+    return Harness(runner=runner, deps=deps, invocations=invocations, outputs=outputs)
 
 
 @pytest.fixture
