@@ -7,14 +7,16 @@ tests/replay/histories/:
 
 - ``<path>-completed.json``: every operation once the execution has ended, and
   the workflow's result;
-- ``<path>-<point>.json`` for the paths in IN_FLIGHT: the operations as they
-  stood when the handler suspended at that point (waiting on an approval, between
-  two delivery polls, in a compensation's back-off), the provider ledger then,
-  the approvals still to come and the status the order went on to reach.
+- ``<path>-<point>.json`` for each scenario with an ``in_flight`` point: the
+  operations as they stood when the handler suspended there (waiting on an
+  approval, between two delivery polls, in a compensation's back-off), the
+  provider ledger then, the approvals still to come and the status the order
+  went on to reach.
 
 The output is deterministic: running it twice writes the same files. Re-record
 only after an intended change that is versioned for executions in flight
-(docs/changing-workflows.md, "Re-recording"); pass path names to record only
+(docs/changing-workflows.md, "Re-recording after an intended, versioned
+change"); pass path names to record only
 those (``python -m tests.replay.record two-approvers``).
 """
 
