@@ -16,8 +16,8 @@ tests/replay/histories/:
 The output is deterministic: running it twice writes the same files. Re-record
 only after an intended change that is versioned for executions in flight
 (docs/changing-workflows.md, "Re-recording after an intended, versioned
-change"); pass path names to record only
-those (``python -m tests.replay.record two-approvers``).
+change"). Name scenarios to record only those:
+``python -m tests.replay.record two-approvers``.
 """
 
 from __future__ import annotations
