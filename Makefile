@@ -84,7 +84,7 @@ unit: $(BIN)/.installed
 	$(PYTEST) tests/unit tests/contract
 
 workflow: $(BIN)/.installed
-	$(PYTEST) tests/workflow
+	$(PYTEST) tests/workflow tests/replay
 
 e2e: $(BIN)/.installed
 	$(PYTEST) tests/e2e

@@ -19,16 +19,21 @@ def store(tmp_path: Path) -> SqliteStore:
     return SqliteStore(tmp_path / "orderflow.db")
 
 
+def sandbox_deps(store: SqliteStore, faults: str = "", **settings: object) -> Deps:
+    """Deps on ``store`` with the sandbox providers, ``faults`` and ``settings``."""
+    config = Settings(store_url=f"sqlite:{store.path}", faults=faults, **settings)  # type: ignore[arg-type]
+    return Deps(
+        store=store,
+        provider=SandboxProvider(store, faults, seed=7),
+        settings=config,
+    )
+
+
 @pytest.fixture
 def make_deps(store: SqliteStore) -> Iterator[Callable[..., Deps]]:
     """Build Deps on the test's store, with settings and faults to taste."""
 
     def build(faults: str = "", **settings: object) -> Deps:
-        config = Settings(store_url=f"sqlite:{store.path}", faults=faults, **settings)  # type: ignore[arg-type]
-        return Deps(
-            store=store,
-            provider=SandboxProvider(store, faults, seed=7),
-            settings=config,
-        )
+        return sandbox_deps(store, faults, **settings)
 
     yield build

@@ -20,6 +20,7 @@ from aws_durable_execution_sdk_python_testing.runner import (
     DurableFunctionTestResult,
     DurableFunctionTestRunner,
 )
+from aws_durable_execution_sdk_python_testing.stores.base import ExecutionStore
 
 from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
@@ -119,6 +120,8 @@ class Harness:
     runner: DurableFunctionTestRunner
     deps: Deps
     invocations: list[int] = field(default_factory=lambda: [0])
+    # What each invocation returned to the runner (Status, Result or Error).
+    outputs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
@@ -168,6 +171,40 @@ class Harness:
         return self.runner.wait_for_result(arn, timeout=RESULT_TIMEOUT_SECONDS)
 
 
+def build_harness(
+    deps: Deps,
+    *,
+    wrap: Callable[[Providers], Providers] | None = None,
+    execution_store: ExecutionStore | None = None,
+) -> Harness:
+    """A Harness around the real handler bound to ``deps``; close its runner.
+
+    ``wrap`` replaces the providers with a wrapper around them (a crash injector);
+    ``execution_store`` is where the runner keeps the executions' checkpoints.
+    """
+    if wrap is not None:
+        deps.provider = wrap(deps.provider)
+    invocations = [0]
+    outputs: list[dict[str, Any]] = []
+    inner = durable_execution(make_workflow(lambda: deps))
+
+    def handler(event: Any, context: Any) -> Any:
+        invocations[0] += 1
+        try:
+            output = inner(event, context)
+        except ProcessKilled as e:
+            # What Lambda reports when the process dies mid-invocation;
+            # the durable-execution service invokes the function again.
+            raise RuntimeError(f"Runtime.ExitError: {e}") from e
+        outputs.append(output)
+        return output
+
+    runner = DurableFunctionTestRunner(
+        handler=handler, poll_interval=0.02, store=execution_store
+    )
+    return Harness(runner=runner, deps=deps, invocations=invocations, outputs=outputs)
+
+
 @pytest.fixture
 def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
     """Build a Harness: ``harness(faults="...", store=..., wrap=..., **settings)``.
@@ -189,22 +226,8 @@ def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
                     provider=SandboxProvider(store, faults, seed=7),
                     settings=deps.settings,
                 )
-            if wrap is not None:
-                deps.provider = wrap(deps.provider)
-            invocations = [0]
-            inner = durable_execution(make_workflow(lambda: deps))
-
-            def handler(event: Any, context: Any) -> Any:
-                invocations[0] += 1
-                try:
-                    return inner(event, context)
-                except ProcessKilled as e:
-                    # What Lambda reports when the process dies mid-invocation;
-                    # the durable-execution service invokes the function again.
-                    raise RuntimeError(f"Runtime.ExitError: {e}") from e
-
-            runner = DurableFunctionTestRunner(handler=handler, poll_interval=0.02)
-            stack.callback(runner.close)
-            return Harness(runner=runner, deps=deps, invocations=invocations)
+            h = build_harness(deps, wrap=wrap)
+            stack.callback(h.runner.close)
+            return h
 
         yield build
