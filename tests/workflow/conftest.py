@@ -168,6 +168,43 @@ class Harness:
         return self.runner.wait_for_result(arn, timeout=RESULT_TIMEOUT_SECONDS)
 
 
+def build_harness(
+    stack: ExitStack,
+    deps: Deps,
+    *,
+    wrap: Callable[[Providers], Providers] | None = None,
+    plugins: list[Any] | None = None,
+    redelivery_seconds: int | None = None,
+) -> Harness:
+    """A Harness on ``deps``, its runner closed with ``stack``.
+
+    ``wrap`` replaces the providers with a wrapper around them (a crash injector);
+    ``plugins`` are the SDK's instrumentation plugin factories for the handler;
+    ``redelivery_seconds`` replaces the runner's 5 s wait before it invokes the
+    handler again after a failed invocation (its ``RETRY_BACKOFF_SECONDS``, real
+    time: ``skip_time`` does not skip it).
+    """
+    if wrap is not None:
+        deps.provider = wrap(deps.provider)
+    invocations = [0]
+    inner = durable_execution(make_workflow(lambda: deps), plugins=plugins)
+
+    def handler(event: Any, context: Any) -> Any:
+        invocations[0] += 1
+        try:
+            return inner(event, context)
+        except ProcessKilled as e:
+            # What Lambda reports when the process dies mid-invocation;
+            # the durable-execution service invokes the function again.
+            raise RuntimeError(f"Runtime.ExitError: {e}") from e
+
+    runner = DurableFunctionTestRunner(handler=handler, poll_interval=0.02)
+    if redelivery_seconds is not None:
+        runner._executor.RETRY_BACKOFF_SECONDS = redelivery_seconds
+    stack.callback(runner.close)
+    return Harness(runner=runner, deps=deps, invocations=invocations)
+
+
 @pytest.fixture
 def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
     """Build a Harness: ``harness(faults="...", store=..., wrap=..., **settings)``.
@@ -189,22 +226,6 @@ def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
                     provider=SandboxProvider(store, faults, seed=7),
                     settings=deps.settings,
                 )
-            if wrap is not None:
-                deps.provider = wrap(deps.provider)
-            invocations = [0]
-            inner = durable_execution(make_workflow(lambda: deps))
-
-            def handler(event: Any, context: Any) -> Any:
-                invocations[0] += 1
-                try:
-                    return inner(event, context)
-                except ProcessKilled as e:
-                    # What Lambda reports when the process dies mid-invocation;
-                    # the durable-execution service invokes the function again.
-                    raise RuntimeError(f"Runtime.ExitError: {e}") from e
-
-            runner = DurableFunctionTestRunner(handler=handler, poll_interval=0.02)
-            stack.callback(runner.close)
-            return Harness(runner=runner, deps=deps, invocations=invocations)
+            return build_harness(stack, deps, wrap=wrap)
 
         yield build
