@@ -3,9 +3,9 @@
 Each path (auto-approve, approve, reject, time-out then escalate then cancel,
 fulfilment failure with compensation, reconciliation repair) runs once cleanly
 in the testing SDK's runner, on a SQLite store and the sandbox providers. The
-clean run lists the path's boundaries: every durable operation whose user
-function ran (steps, approval contexts, delivery polls), so a new step joins the
-matrix by itself. Then the path runs again once per boundary and kill point:
+clean run lists the path's boundaries: every attempt of every durable operation
+whose function ran (steps, approval contexts, delivery polls), so a new step
+joins the matrix by itself. Then the path runs again once per boundary and kill point:
 
 - ``before-call``: the operation's function is about to start, nothing done;
 - ``before-checkpoint``: the function returned (its effect made), its
@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path as FsPath
 from typing import Any
@@ -43,6 +43,7 @@ from aws_durable_execution_sdk_python.plugin import (
     DurableInstrumentationPlugin,
     InvocationStartInfo,
     OperationEndInfo,
+    OperationType,
     UserFunctionEndInfo,
     UserFunctionOutcome,
     UserFunctionStartInfo,
@@ -74,10 +75,27 @@ class KillPoint(StrEnum):
 
 @dataclass(frozen=True)
 class Boundary:
-    """One durable operation whose function ran, by its (positional) id."""
+    """One run of a durable operation's function: its (positional) id and attempt.
+
+    Each attempt of a retried step or a poll ends in its own checkpoint (a retry,
+    or the end), so each is a boundary; a context's body runs again on every
+    replay until it ends, so a context is one boundary (attempt None).
+    """
 
     op_id: str
     name: str
+    attempt: int | None
+    ends: bool = False  # the operation's terminal checkpoint follows this attempt
+
+    @property
+    def label(self) -> str:
+        """The operation's name, and the attempt when it is a retry."""
+        return self.name if (self.attempt or 1) == 1 else f"{self.name}#{self.attempt}"
+
+    @property
+    def points(self) -> tuple[KillPoint, ...]:
+        """Where this boundary can be killed: after a checkpoint only at the end."""
+        return tuple(KillPoint) if self.ends else tuple(KillPoint)[:2]
 
 
 @dataclass(frozen=True)
@@ -132,7 +150,13 @@ class Killer:
     def __init__(self, target: tuple[Boundary, KillPoint] | None = None) -> None:
         self.target = target
         self.fired = False
-        self.seen: dict[str, Boundary] = {}  # op id -> boundary, in first-run order
+        self._seen: dict[tuple[str, int | None], Boundary] = {}  # in first-run order
+        self._running: dict[str, int | None] = {}  # op id -> attempt last started
+
+    @property
+    def boundaries(self) -> list[Boundary]:
+        """Every operation attempt whose function ran, in the order they first ran."""
+        return list(self._seen.values())
 
     def create_plugin(
         self, info: InvocationStartInfo, /
@@ -140,36 +164,52 @@ class Killer:
         """One plugin per invocation, all reporting to this killer."""
         return _KillPlugin(self)
 
-    def at(self, op_id: str, point: KillPoint) -> None:
-        """Kill the process if this is the target, the first time it is reached."""
+    def started(self, info: UserFunctionStartInfo) -> None:
+        """Record the boundary, then kill before the call if it is the target."""
+        attempt = None if info.operation_type is OperationType.CONTEXT else info.attempt
+        here = Boundary(info.operation_id, str(info.name), attempt)
+        self._seen.setdefault((here.op_id, attempt), here)
+        self._running[here.op_id] = attempt
+        self._at(here.op_id, attempt, KillPoint.BEFORE_CALL)
+
+    def returned(self, info: UserFunctionEndInfo) -> None:
+        """Kill before the checkpoint, unless the function suspended (no result)."""
+        if info.outcome is not UserFunctionOutcome.INCOMPLETE:
+            attempt = self._running.get(info.operation_id)
+            self._at(info.operation_id, attempt, KillPoint.BEFORE_CHECKPOINT)
+
+    def ended(self, info: OperationEndInfo) -> None:
+        """Mark the attempt the operation ended on, then kill if it is the target."""
+        if info.operation_id not in self._running:
+            return  # a callback or a replayed operation: no function ran here
+        key = (info.operation_id, self._running[info.operation_id])
+        if key in self._seen:
+            self._seen[key] = replace(self._seen[key], ends=True)
+        self._at(*key, KillPoint.AFTER_CHECKPOINT)
+
+    def _at(self, op_id: str, attempt: int | None, point: KillPoint) -> None:
         if self.fired or self.target is None:
             return
         boundary, kill_point = self.target
-        if (boundary.op_id, kill_point) == (op_id, point):
+        if (boundary.op_id, boundary.attempt, kill_point) == (op_id, attempt, point):
             self.fired = True
-            raise ProcessKilled(f"killed {point} {boundary.name}")
+            raise ProcessKilled(f"killed {point} {boundary.label}")
 
 
 class _KillPlugin(DurableInstrumentationPlugin):
-    """The SDK's hooks at the three moments of one operation."""
+    """The SDK's hooks at the three moments of one operation attempt."""
 
     def __init__(self, killer: Killer) -> None:
         self._killer = killer
 
     def on_user_function_start(self, info: UserFunctionStartInfo) -> None:
-        self._killer.seen.setdefault(
-            info.operation_id, Boundary(info.operation_id, str(info.name))
-        )
-        self._killer.at(info.operation_id, KillPoint.BEFORE_CALL)
+        self._killer.started(info)
 
     def on_user_function_end(self, info: UserFunctionEndInfo) -> None:
-        # INCOMPLETE: the function suspended (an approval not yet given), so
-        # there is no result to lose.
-        if info.outcome is not UserFunctionOutcome.INCOMPLETE:
-            self._killer.at(info.operation_id, KillPoint.BEFORE_CHECKPOINT)
+        self._killer.returned(info)
 
     def on_operation_end(self, info: OperationEndInfo) -> None:
-        self._killer.at(info.operation_id, KillPoint.AFTER_CHECKPOINT)
+        self._killer.ended(info)
 
 
 @dataclass(frozen=True)
@@ -319,22 +359,22 @@ class PathReport:
 def plan(
     boundaries: list[Boundary], runs: int | None
 ) -> list[tuple[Boundary, KillPoint]]:
-    """Every boundary at every kill point; or ``runs`` of those, spread evenly.
+    """Every boundary at each of its kill points; or ``runs`` of those, spread evenly.
 
     The sample takes the boundaries at the middles of ``runs`` equal slices of
     the path and turns through the kill points, so it reaches the middle of the
     path (the provider calls) and every kill point, the same way on every run.
     """
-    points = list(KillPoint)
-    pairs = [(b, p) for b in boundaries for p in points]
+    pairs = [(b, p) for b in boundaries for p in b.points]
     if runs is None or runs >= len(pairs):
         return pairs
     n = len(boundaries)
-    # At most three consecutive k share a boundary, each with its own point.
-    return [
-        (boundaries[int((k + 0.5) * n / runs)], points[k % len(points)])
-        for k in range(runs)
-    ]
+    picked: dict[tuple[Boundary, KillPoint], None] = {}  # ordered, no repeats
+    for k in range(runs):
+        b = boundaries[int((k + 0.5) * n / runs)]
+        pair = (b, b.points[k % len(b.points)])
+        picked[pair] = None
+    return list(picked)
 
 
 def run_matrix(
@@ -347,9 +387,7 @@ def run_matrix(
     reports = []
     for path in paths:
         clean = run_path(path, wrap=wrap)
-        report = PathReport(
-            path, list(clean.killer.seen.values()), seconds=clean.seconds
-        )
+        report = PathReport(path, clean.killer.boundaries, seconds=clean.seconds)
         report.violations += [
             f"{path.name}/-/clean: {v}"
             for v in violations(path, clean.snapshot, clean.snapshot)
@@ -358,7 +396,7 @@ def run_matrix(
             run = run_path(path, (boundary, point), wrap=wrap)
             report.runs += 1
             report.seconds += run.seconds
-            where = f"{path.name}/{boundary.name}/{point}"
+            where = f"{path.name}/{boundary.label}/{point}"
             if not run.killer.fired:
                 report.violations.append(f"{where}: the kill point was not reached")
             report.violations += [
@@ -377,12 +415,12 @@ def table(reports: list[PathReport]) -> str:
             f"{len(r.violations):>11}{r.seconds:>7.1f}"
         )
     runs = sum(r.runs for r in reports)
-    boundaries = sum(len(r.boundaries) for r in reports)
+    boundaries = [b for r in reports for b in r.boundaries]
+    pairs = sum(len(b.points) for b in boundaries)
     found = [v for r in reports for v in r.violations]
     rows.append(
-        f"matrix: {len(reports)} paths, {boundaries} boundaries x "
-        f"{len(KillPoint)} kill points = {boundaries * len(KillPoint)}; "
-        f"ran {runs}; violations: {len(found)}"
+        f"matrix: {len(reports)} paths, {len(boundaries)} boundaries, "
+        f"{pairs} (boundary, kill point) pairs; ran {runs}; violations: {len(found)}"
     )
     return "\n".join(rows + [f"VIOLATION {v}" for v in found])
 
