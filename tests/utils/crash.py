@@ -1,11 +1,14 @@
 """Kill the process between a provider's answer and the step's checkpoint.
 
-``ProcessKilled`` derives from BaseException, like the SDK's own control flow, so
-no ``except Exception`` in the workflow or the SDK can swallow it: it ends the
-invocation the way SIGKILL or an out-of-memory kill would, with the provider's
-effect made and no checkpoint written. The workflow harness turns it into the
-invocation error Lambda reports for a dead process, and the runner invokes the
-handler again, which replays and runs the step once more.
+``ProcessKilled`` is a SystemExit, a BaseException like the SDK's own control
+flow, so no ``except Exception`` in the workflow or the SDK can swallow it: it
+ends the invocation the way SIGKILL or an out-of-memory kill would, with the
+provider's effect made and no checkpoint written. (SystemExit rather than a bare
+BaseException because the SDK's instrumentation-plugin hooks let only
+thread-control exceptions through; tests/crash/matrix.py kills from there.)
+The workflow harness turns it into the invocation error Lambda reports for a
+dead process, and the runner invokes the handler again, which replays and runs
+the step once more.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class ProcessKilled(BaseException):  # like the SDK's SuspendExecution: not an Error
+class ProcessKilled(SystemExit):  # like the SDK's SuspendExecution: not an Error
     """The process running the handler died mid-invocation."""
 
 

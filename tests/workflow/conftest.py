@@ -176,17 +176,23 @@ def build_harness(
     *,
     wrap: Callable[[Providers], Providers] | None = None,
     execution_store: ExecutionStore | None = None,
+    plugins: list[Any] | None = None,
+    redelivery_seconds: int | None = None,
 ) -> Harness:
     """A Harness around the real handler bound to ``deps``; close its runner.
 
     ``wrap`` replaces the providers with a wrapper around them (a crash injector);
-    ``execution_store`` is where the runner keeps the executions' checkpoints.
+    ``execution_store`` is where the runner keeps the executions' checkpoints;
+    ``plugins`` are the SDK's instrumentation plugin factories for the handler;
+    ``redelivery_seconds`` replaces the runner's 5 s wait before it invokes the
+    handler again after a failed invocation (its ``RETRY_BACKOFF_SECONDS``, real
+    time: ``skip_time`` does not skip it).
     """
     if wrap is not None:
         deps.provider = wrap(deps.provider)
     invocations = [0]
     outputs: list[dict[str, Any]] = []
-    inner = durable_execution(make_workflow(lambda: deps))
+    inner = durable_execution(make_workflow(lambda: deps), plugins=plugins)
 
     def handler(event: Any, context: Any) -> Any:
         invocations[0] += 1
@@ -202,6 +208,8 @@ def build_harness(
     runner = DurableFunctionTestRunner(
         handler=handler, poll_interval=0.02, store=execution_store
     )
+    if redelivery_seconds is not None:
+        runner._executor.RETRY_BACKOFF_SECONDS = redelivery_seconds
     return Harness(runner=runner, deps=deps, invocations=invocations, outputs=outputs)
 
 

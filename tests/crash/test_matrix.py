@@ -1,0 +1,103 @@
+"""The crash matrix, reduced to a sample, and proof its checks catch a double effect.
+
+``python -m tests.crash.matrix --full`` runs every boundary (docs/crash-matrix.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from orderflow.domain.records import Effect
+from orderflow.ports import (
+    InventoryProvider,
+    PaymentProvider,
+    Providers,
+    ShippingProvider,
+)
+from tests.crash.matrix import (
+    PATHS,
+    REDUCED_RUNS_PER_PATH,
+    KillPoint,
+    run_matrix,
+    run_path,
+    table,
+    violations,
+)
+
+# The workflow as it stands has 69 boundaries over the six paths; a path that
+# lost its boundaries (a broken enumeration) must not pass as "no violations".
+MIN_BOUNDARIES = 60
+MIN_RUNS = 40
+
+
+def test_a_sample_of_the_crash_matrix_keeps_every_invariant() -> None:
+    reports = run_matrix(runs_per_path=REDUCED_RUNS_PER_PATH)
+
+    assert [r.path.name for r in reports] == [p.name for p in PATHS]
+    assert sum(len(r.boundaries) for r in reports) >= MIN_BOUNDARIES
+    assert sum(r.runs for r in reports) >= MIN_RUNS
+    assert all(r.runs >= min(len(r.boundaries), 4) for r in reports)
+    assert [v for r in reports for v in r.violations] == [], table(reports)
+
+
+class ForgetfulPayment:
+    """A payment adapter that drops the caller's key: each call a new effect."""
+
+    def __init__(self, inner: PaymentProvider) -> None:
+        self._inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def authorize(self, order_id: str, amount_cents: int, *, key: str) -> Effect:
+        """Delegate."""
+        return self._inner.authorize(order_id, amount_cents, key=key)
+
+    def capture(self, order_id: str, amount_cents: int, *, key: str) -> Effect:
+        """Capture under a key of its own making, as if ``key`` were never sent."""
+        self.calls[key] += 1
+        return self._inner.capture(
+            order_id, amount_cents, key=f"{key}#call-{self.calls[key]}"
+        )
+
+    def void(self, order_id: str, *, key: str) -> Effect | None:
+        """Delegate."""
+        return self._inner.void(order_id, key=key)
+
+    def refund(self, order_id: str, amount_cents: int, *, key: str) -> Effect | None:
+        """Delegate."""
+        return self._inner.refund(order_id, amount_cents, key=key)
+
+
+class WithForgetfulPayment:
+    """The providers, with payment's idempotency taken away."""
+
+    def __init__(self, inner: Providers) -> None:
+        self.inventory: InventoryProvider = inner.inventory
+        self.payment: PaymentProvider = ForgetfulPayment(inner.payment)
+        self.shipping: ShippingProvider = inner.shipping
+
+
+def test_the_checks_catch_a_capture_made_twice_by_a_provider_without_idempotency() -> (
+    None
+):
+    path = next(p for p in PATHS if p.name == "auto-approve")
+    clean = run_path(path, wrap=WithForgetfulPayment)
+    [capture] = [b for b in clean.killer.boundaries if b.name == "capture-payment"]
+    assert violations(path, clean.snapshot, clean.snapshot) == []
+
+    # Killed before the capture's checkpoint, the step runs again: a second
+    # capture under a new key. Reconciliation refunds it, so the order still
+    # completes with the right net amount; the checks must see through that.
+    crashed = run_path(
+        path, (capture, KillPoint.BEFORE_CHECKPOINT), wrap=WithForgetfulPayment
+    )
+    found = violations(path, crashed.snapshot, clean.snapshot)
+
+    assert crashed.killer.fired
+    assert crashed.snapshot.status == "COMPLETED"
+    assert crashed.snapshot.books.net_cents == clean.snapshot.books.net_cents
+    assert any("effects the clean run did not make" in v for v in found), found
+    assert any("captured, refunded, reserved, released" in v for v in found), found
+    # Killed before the call, nothing was captured yet: one capture, no violation.
+    before = run_path(path, (capture, KillPoint.BEFORE_CALL), wrap=WithForgetfulPayment)
+    assert before.killer.fired
+    assert violations(path, before.snapshot, clean.snapshot) == []
