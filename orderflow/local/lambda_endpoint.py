@@ -58,6 +58,10 @@ class QuietServer(ThreadingHTTPServer):
     """A threading HTTP server that logs dropped connections, never prints them."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of more connections than
+    # that (20 approval POSTs at once did it) overflowed the accept queue and
+    # clients saw "connection reset". API Gateway and Lambda take bursts.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s dropped", client_address, exc_info=True)
