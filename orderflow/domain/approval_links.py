@@ -94,9 +94,14 @@ def csrf_value(secret: bytes, link: ApprovalLink) -> str:
 
 
 def csrf_ok(secret: bytes, link: ApprovalLink, candidate: str | None) -> bool:
-    """True when ``candidate`` is the CSRF value of ``link`` (constant time)."""
+    """True when ``candidate`` is the CSRF value of ``link`` (constant time).
+
+    Compared as UTF-8 bytes: ``compare_digest`` raises TypeError on a str with
+    anything but ASCII in it, and a form may carry any text.
+    """
     return bool(candidate) and hmac.compare_digest(
-        csrf_value(secret, link), candidate or ""
+        csrf_value(secret, link).encode(),
+        (candidate or "").encode("utf-8", "surrogatepass"),
     )
 
 

@@ -109,6 +109,8 @@ def test_csrf_value_checks_only_for_its_own_link_approver_and_secret() -> None:
     assert not csrf_ok(SECRET, link, None)
     assert not csrf_ok(SECRET, link, "")
     assert not csrf_ok(SECRET, link, value[:-1] + ("A" if value[-1] != "A" else "B"))
+    assert not csrf_ok(SECRET, link, value + "\x80")  # not ASCII: refused, not raised
+    assert not csrf_ok(SECRET, link, "\udc80")
     assert not csrf_ok(b"other-secret", link, value)
     assert not csrf_ok(SECRET, make_link(token_hash="0" * 64), value)
     assert not csrf_ok(SECRET, make_link(approver="bob@example.com"), value)
