@@ -3,7 +3,8 @@
 The crash comes after the provider applied its effect and before the step's
 checkpoint: the worst moment for duplicates. Run as
 ``python -m tests.e2e.crashing_stack provider.action ARGS...`` with the usual
-`orderflow` arguments after the target.
+`orderflow` arguments after the target. The target ``lambda.start`` dies once
+the emulator has started an execution, before the Lambda endpoint records it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from orderflow.adapters.sandbox import SandboxInventory, SandboxPayment, SandboxShipping
 from orderflow.cli import main
+from orderflow.local.lambda_endpoint import LambdaEndpoint
 
 CRASH_EXIT_CODE = 86
 METHODS: dict[str, tuple[type[Any], str]] = {
@@ -35,6 +37,23 @@ def crash_after(target: str) -> None:
     setattr(cls, name, crashing)
 
 
+def crash_after_start() -> None:
+    """End the process once the emulator has started an execution, before the
+    Lambda endpoint has written down its ARN."""
+    forward = LambdaEndpoint.forward
+
+    def crashing(self: LambdaEndpoint, method: str, path: str, *args: Any) -> Any:
+        answer = forward(self, method, path, *args)
+        if path == "/start-durable-execution":
+            os._exit(CRASH_EXIT_CODE)
+        return answer
+
+    setattr(LambdaEndpoint, "forward", crashing)  # noqa: B010
+
+
 if __name__ == "__main__":
-    crash_after(sys.argv[1])
+    if sys.argv[1] == "lambda.start":
+        crash_after_start()
+    else:
+        crash_after(sys.argv[1])
     sys.exit(main(sys.argv[2:]))

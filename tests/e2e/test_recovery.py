@@ -43,6 +43,30 @@ def test_a_crash_between_a_provider_call_and_its_checkpoint_has_one_effect(
         restarted.stop()
 
 
+def test_a_crash_while_an_execution_starts_still_makes_one_execution(
+    tmp_path: Path,
+) -> None:
+    crashing = StackProcess(
+        tmp_path, module=("tests.e2e.crashing_stack", "lambda.start")
+    )
+    crashing.start()
+    with pytest.raises(OSError):  # the answer dies with the stack
+        crashing.submit(low_risk_order("E2E-CRASH-START"))
+    assert crashing.process is not None
+    assert crashing.process.wait(timeout=60) == CRASH_EXIT_CODE
+
+    restarted = StackProcess(tmp_path)
+    restarted.start()
+    try:
+        # The client sends its order again, as it would after losing the answer.
+        status, body = restarted.submit(low_risk_order("E2E-CRASH-START"))
+        assert (status, body["duplicate"]) == (202, True)
+        restarted.wait_for_status("E2E-CRASH-START", OrderStatus.COMPLETED)
+        assert len(restarted.executions_named("E2E-CRASH-START")) == 1
+    finally:
+        restarted.stop()
+
+
 def test_an_approval_time_out_still_fires_after_a_restart(tmp_path: Path) -> None:
     # One approver: with two, the time-out would escalate before it cancels.
     env = {
