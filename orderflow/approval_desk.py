@@ -6,7 +6,11 @@ then claims the approval with one conditional write (the decision and its audit
 entry together) before it completes the callback: a second click, a double POST
 or a race gets "already decided" and never completes the callback twice. If
 the callback cannot be completed, the claim is undone (back to PENDING, or
-EXPIRED when the service says the callback timed out).
+EXPIRED when the service says the callback timed out). If the process dies
+between the claim and the completion, the decision is recorded but the order
+never hears of it: so whenever a decided link is opened or posted to again
+while its order still waits, the recorded decision's callback is sent again
+(the service refuses a second completion, so it is only ever delivered once).
 
 Tokens and callback ids are never logged; the link id (from the token's hash)
 and the order id are.
@@ -29,6 +33,7 @@ from orderflow.approval_pages import Page, Problem, order_summary, problem, rend
 from orderflow.domain.approval_links import (
     MAX_COMMENT_CHARS,
     Decision,
+    DecisionForm,
     InvalidDecisionError,
     LinkState,
     callback_result,
@@ -42,6 +47,7 @@ from orderflow.domain.approval_links import (
 )
 from orderflow.domain.escalation import AuditAction
 from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.domain.status import OrderStatus
 from orderflow.ports import CallbackCompleter, Store
 
 log = logging.getLogger("orderflow.approvals")
@@ -89,6 +95,7 @@ class ApprovalDesk:
         """The confirmation page for an open link, else the page saying why not."""
         link, approval, state = self._lookup(token)
         if state is not LinkState.OPEN or link is None:
+            self._redeliver(link, approval)
             return self._closed(state, approval)
         return self._confirm(link)
 
@@ -98,6 +105,7 @@ class ApprovalDesk:
         if state is not LinkState.OPEN or link is None:
             if link is not None:
                 self._audit(link, AuditAction.REFUSED, client, reason=f"link {state}")
+            self._redeliver(link, approval)
             return self._closed(state, approval)
         if client.cross_site or not csrf_ok(self.secret, link, fields.get("csrf")):
             reason = "cross-site request" if client.cross_site else "bad CSRF value"
@@ -123,6 +131,7 @@ class ApprovalDesk:
         if not claimed:
             self._audit(link, AuditAction.REFUSED, client, reason="already decided")
             latest = self.store.get_approval(link.callback_id)
+            self._redeliver(link, latest)
             return self._closed(link_state(link, latest, self.now()), latest)
         try:
             self.callbacks.succeed(link.callback_id, callback_result(form, link, at))
@@ -196,6 +205,40 @@ class ApprovalDesk:
             return problem(Problem.EXPIRED, approval.comment if approval else None)
         kind = Problem.TAMPERED if state is LinkState.TAMPERED else Problem.UNKNOWN
         return problem(kind)
+
+    def _redeliver(
+        self, link: ApprovalLink | None, approval: ApprovalRequest | None
+    ) -> None:
+        """Send a recorded decision's callback again while its order still waits."""
+        if (
+            link is None
+            or approval is None
+            or approval.status not in ("APPROVED", "REJECTED")
+            or approval.decided_by != link.approver
+        ):
+            return
+        record = self.store.get_order(link.order_id)
+        if record is None or record.status is not OrderStatus.AWAITING_APPROVAL:
+            return
+        approve = approval.status == "APPROVED"
+        form = DecisionForm(
+            Decision.APPROVE if approve else Decision.REJECT, approval.comment
+        )
+        ids = {"order_id": link.order_id, "link_id": link.link_id}
+        try:
+            self.callbacks.succeed(
+                link.callback_id, callback_result(form, link, approval.decided_at or "")
+            )
+        except CallbackAlreadyClosedError:
+            return  # delivered before, or timed out: either way nothing to do
+        except UNAVAILABLE_ERRORS as e:
+            log.warning(
+                "decision not delivered again", extra={**ids, "error": type(e).__name__}
+            )
+            return
+        log.warning(
+            "decision delivered again after an interrupted completion", extra=ids
+        )
 
     def _system_error(self, link: ApprovalLink, reason: str) -> Page:
         """Fail the callback (once) for an error no approver can fix."""

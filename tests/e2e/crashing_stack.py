@@ -4,7 +4,8 @@ The crash comes after the provider applied its effect and before the step's
 checkpoint: the worst moment for duplicates. Run as
 ``python -m tests.e2e.crashing_stack provider.action ARGS...`` with the usual
 `orderflow` arguments after the target. The target ``lambda.start`` dies once
-the emulator has started an execution, before the Lambda endpoint records it.
+the emulator has started an execution, before the Lambda endpoint records it;
+``approval.complete`` once a decision is recorded, before its callback completes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sys
 from typing import Any
 
+from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.sandbox import SandboxInventory, SandboxPayment, SandboxShipping
 from orderflow.cli import main
 from orderflow.local.lambda_endpoint import LambdaEndpoint
@@ -51,9 +53,20 @@ def crash_after_start() -> None:
     setattr(LambdaEndpoint, "forward", crashing)  # noqa: B010
 
 
+def crash_before_completing() -> None:
+    """End the process once an approval is claimed, before its callback completes."""
+
+    def crashing(self: LambdaCallbacks, *args: Any) -> None:
+        os._exit(CRASH_EXIT_CODE)
+
+    setattr(LambdaCallbacks, "succeed", crashing)  # noqa: B010
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "lambda.start":
         crash_after_start()
+    elif sys.argv[1] == "approval.complete":
+        crash_before_completing()
     else:
         crash_after(sys.argv[1])
     sys.exit(main(sys.argv[2:]))

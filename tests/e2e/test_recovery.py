@@ -10,6 +10,7 @@ import pytest
 from orderflow.domain.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.crashing_stack import CRASH_EXIT_CODE
+from tests.e2e.pages import csrf_in, fetch, link_of
 from tests.utils.orders import high_risk_order, low_risk_order
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +64,38 @@ def test_a_crash_while_an_execution_starts_still_makes_one_execution(
         assert (status, body["duplicate"]) == (202, True)
         restarted.wait_for_status("E2E-CRASH-START", OrderStatus.COMPLETED)
         assert len(restarted.executions_named("E2E-CRASH-START")) == 1
+    finally:
+        restarted.stop()
+
+
+def test_a_decision_recorded_before_a_crash_reaches_the_order_after_it(
+    tmp_path: Path,
+) -> None:
+    module = ("tests.e2e.crashing_stack", "approval.complete")
+    crashing = StackProcess(tmp_path, module=module)
+    crashing.start()
+    crashing.submit(high_risk_order("E2E-CRASH-DECIDE"))
+    crashing.wait_for_status("E2E-CRASH-DECIDE", OrderStatus.AWAITING_APPROVAL)
+    token = link_of(crashing, "E2E-CRASH-DECIDE").rsplit("/", 1)[1]
+    page = fetch(f"{crashing.api}/approvals/{token}")
+    with pytest.raises(OSError):  # the answer dies with the stack
+        fetch(
+            f"{crashing.api}/approvals/{token}",
+            "POST",
+            {"csrf": csrf_in(page.body), "decision": "approve"},
+        )
+    assert crashing.process is not None
+    assert crashing.process.wait(timeout=60) == CRASH_EXIT_CODE
+
+    restarted = StackProcess(tmp_path)
+    restarted.start()
+    try:
+        # The approver clicks the link again: it is decided, and now delivered.
+        again = fetch(f"{restarted.api}/approvals/{token}")
+        assert again.status == 409 and "Already decided" in again.body
+        restarted.wait_for_status("E2E-CRASH-DECIDE", OrderStatus.COMPLETED)
+        trail = restarted.store.list_audit("E2E-CRASH-DECIDE")
+        assert [e.action for e in trail] == ["requested", "approved"]
     finally:
         restarted.stop()
 

@@ -23,6 +23,7 @@ from orderflow.domain.approval_links import (
 )
 from orderflow.steps.deps import Deps
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
+from tests.utils.crash import ProcessKilled
 
 ME = Client(source_ip="203.0.113.9", user_agent="pytest")
 CSRF = 'name="csrf" value="'
@@ -328,3 +329,27 @@ def test_the_second_approver_sees_who_decided_before_them(deps: Deps) -> None:
     # The first approver's link cannot decide the second approval.
     assert desk.decide(first, form(deps, first), ME).status == 409
     assert status_of(deps) == ["APPROVED", "PENDING"]
+
+
+def test_a_decision_whose_completion_died_is_delivered_when_the_link_is_opened(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    fields = form(deps, token, comment="ok")
+    with pytest.raises(ProcessKilled):  # dies after the claim, before completing
+        desk_for(deps, RecordingCallbacks(error=ProcessKilled())).decide(
+            token, fields, ME
+        )
+    calls = RecordingCallbacks()
+    restarted = desk_for(deps, calls)
+
+    first, second = restarted.view(token), restarted.view(token)
+
+    assert first.status == second.status == 409
+    ((callback_id, result),) = calls.succeeded  # the second is refused, not sent
+    assert (callback_id, result["approved"], result["comment"]) == (
+        "cb-secret-P",
+        True,
+        "ok",
+    )
+    assert actions(deps) == ["requested", "approved"]
