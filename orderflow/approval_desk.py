@@ -7,10 +7,9 @@ entry together) before it completes the callback: a second click, a double POST
 or a race gets "already decided" and never completes the callback twice. If
 the callback cannot be completed, the claim is undone (back to PENDING, or
 EXPIRED when the service says the callback timed out). If the process dies
-between the claim and the completion, the decision is recorded but the order
-never hears of it: so whenever a decided link is opened or posted to again
-while its order still waits, the recorded decision's callback is sent again
-(the service refuses a second completion, so it is only ever delivered once).
+between the claim and the completion, the decision is recorded and the order
+never hears of it: ``redeliver_interrupted`` sends such decisions' callbacks
+once nothing can be completing them any more (the local stack, at start).
 
 Tokens and callback ids are never logged; the link id (from the token's hash)
 and the order id are.
@@ -33,7 +32,6 @@ from orderflow.approval_pages import Page, Problem, order_summary, problem, rend
 from orderflow.domain.approval_links import (
     MAX_COMMENT_CHARS,
     Decision,
-    DecisionForm,
     InvalidDecisionError,
     LinkState,
     callback_result,
@@ -42,6 +40,7 @@ from orderflow.domain.approval_links import (
     is_well_formed,
     link_state,
     parse_decision,
+    recorded_result,
     time_left,
     token_hash,
 )
@@ -95,7 +94,6 @@ class ApprovalDesk:
         """The confirmation page for an open link, else the page saying why not."""
         link, approval, state = self._lookup(token)
         if state is not LinkState.OPEN or link is None:
-            self._redeliver(link, approval)
             return self._closed(state, approval)
         return self._confirm(link)
 
@@ -105,7 +103,6 @@ class ApprovalDesk:
         if state is not LinkState.OPEN or link is None:
             if link is not None:
                 self._audit(link, AuditAction.REFUSED, client, reason=f"link {state}")
-            self._redeliver(link, approval)
             return self._closed(state, approval)
         if client.cross_site or not csrf_ok(self.secret, link, fields.get("csrf")):
             reason = "cross-site request" if client.cross_site else "bad CSRF value"
@@ -131,7 +128,6 @@ class ApprovalDesk:
         if not claimed:
             self._audit(link, AuditAction.REFUSED, client, reason="already decided")
             latest = self.store.get_approval(link.callback_id)
-            self._redeliver(link, latest)
             return self._closed(link_state(link, latest, self.now()), latest)
         try:
             self.callbacks.succeed(link.callback_id, callback_result(form, link, at))
@@ -206,40 +202,6 @@ class ApprovalDesk:
         kind = Problem.TAMPERED if state is LinkState.TAMPERED else Problem.UNKNOWN
         return problem(kind)
 
-    def _redeliver(
-        self, link: ApprovalLink | None, approval: ApprovalRequest | None
-    ) -> None:
-        """Send a recorded decision's callback again while its order still waits."""
-        if (
-            link is None
-            or approval is None
-            or approval.status not in ("APPROVED", "REJECTED")
-            or approval.decided_by != link.approver
-        ):
-            return
-        record = self.store.get_order(link.order_id)
-        if record is None or record.status is not OrderStatus.AWAITING_APPROVAL:
-            return
-        approve = approval.status == "APPROVED"
-        form = DecisionForm(
-            Decision.APPROVE if approve else Decision.REJECT, approval.comment
-        )
-        ids = {"order_id": link.order_id, "link_id": link.link_id}
-        try:
-            self.callbacks.succeed(
-                link.callback_id, callback_result(form, link, approval.decided_at or "")
-            )
-        except CallbackAlreadyClosedError:
-            return  # delivered before, or timed out: either way nothing to do
-        except UNAVAILABLE_ERRORS as e:
-            log.warning(
-                "decision not delivered again", extra={**ids, "error": type(e).__name__}
-            )
-            return
-        log.warning(
-            "decision delivered again after an interrupted completion", extra=ids
-        )
-
     def _system_error(self, link: ApprovalLink, reason: str) -> Page:
         """Fail the callback (once) for an error no approver can fix."""
         at = self.now().isoformat()
@@ -302,3 +264,39 @@ class ApprovalDesk:
         self, link: ApprovalLink, action: AuditAction, client: Client, **detail: Any
     ) -> None:
         self.store.add_audit(self._entry(link, action, client, **detail))
+
+
+def redeliver_interrupted(
+    store: Store, callbacks: CallbackCompleter, *, decided_before: datetime
+) -> int:
+    """Complete the callbacks of human decisions a crash cut off; how many.
+
+    A decision recorded before ``decided_before`` whose order still waits may
+    never have reached its callback. Call it only when no request can still be
+    completing one (a completion in flight would race this one and be undone):
+    at the local stack's start, every earlier request died with its process.
+    The service refuses a callback completed already, so each decision is
+    delivered at most once.
+    """
+    delivered = 0
+    for status in ("APPROVED", "REJECTED"):
+        for approval in store.list_approvals(status=status):
+            record = store.get_order(approval.order_id)
+            if (
+                approval.decided_by != approval.approver
+                or not approval.decided_at
+                or datetime.fromisoformat(approval.decided_at) >= decided_before
+                or record is None
+                or record.status is not OrderStatus.AWAITING_APPROVAL
+            ):
+                continue
+            try:
+                callbacks.succeed(approval.callback_id, recorded_result(approval))
+            except (CallbackAlreadyClosedError, *UNAVAILABLE_ERRORS):
+                continue  # delivered before, timed out, or not now: nothing to do
+            log.warning(
+                "decision delivered after an interrupted completion",
+                extra={"order_id": approval.order_id},
+            )
+            delivered += 1
+    return delivered

@@ -176,3 +176,17 @@ def callback_result(
         "comment": form.comment,
         "decided_at": decided_at,
     }
+
+
+def recorded_result(approval: ApprovalRequest) -> dict[str, object]:
+    """The callback result of the human decision ``approval`` records.
+
+    The same JSON ``callback_result`` made when the decision was taken: the
+    store keeps the decision, its approver, comment and time.
+    """
+    return {
+        "approved": approval.status == "APPROVED",
+        "approver": approval.approver,
+        "comment": approval.comment,
+        "decided_at": approval.decided_at,
+    }

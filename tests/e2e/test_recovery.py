@@ -90,10 +90,10 @@ def test_a_decision_recorded_before_a_crash_reaches_the_order_after_it(
     restarted = StackProcess(tmp_path)
     restarted.start()
     try:
-        # The approver clicks the link again: it is decided, and now delivered.
+        # The restart delivers the recorded decision; the link stays spent.
+        restarted.wait_for_status("E2E-CRASH-DECIDE", OrderStatus.COMPLETED)
         again = fetch(f"{restarted.api}/approvals/{token}")
         assert again.status == 409 and "Already decided" in again.body
-        restarted.wait_for_status("E2E-CRASH-DECIDE", OrderStatus.COMPLETED)
         trail = restarted.store.list_audit("E2E-CRASH-DECIDE")
         assert [e.action for e in trail] == ["requested", "approved"]
     finally:

@@ -22,6 +22,7 @@ from orderflow.domain.approval_links import (
     link_state,
     mint_token,
     parse_decision,
+    recorded_result,
     time_left,
     token_hash,
 )
@@ -175,6 +176,19 @@ def test_a_form_decides_within_the_scope_and_ignores_any_approver_it_names() -> 
         "comment": "fine",
         "decided_at": NOW.isoformat(),
     }
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_recorded_decision_gives_the_result_it_was_taken_with(decision: str) -> None:
+    form = parse_decision({"decision": decision, "comment": "ok"}, make_link())
+    approval = make_approval(
+        status="APPROVED" if decision == "approve" else "REJECTED",
+        decided_by="ana@example.com",
+        decided_at="t",
+        comment="ok",
+    )
+
+    assert recorded_result(approval) == callback_result(form, make_link(), "t")
 
 
 def test_a_rejection_is_a_result_with_approved_false() -> None:
