@@ -96,7 +96,6 @@ class Race:
     """One link, the two decisions posted to it at once, and their answers."""
 
     order_id: str
-    link: str
     decisions: tuple[str, str]
     answers: tuple[Answer, Answer]
 
@@ -129,8 +128,8 @@ def _race(stack: StackProcess, order_ids: list[str]) -> list[Race]:
     for done in posts:
         done.result()  # a POST that raised (no answer at all) ends the run here
     return [
-        Race(order_id, link, pair, (answers[order_id, 0], answers[order_id, 1]))
-        for order_id, link, pair, _ in prepared
+        Race(order_id, pair, (answers[order_id, 0], answers[order_id, 1]))
+        for order_id, _, pair, _ in prepared
     ]
 
 
