@@ -17,13 +17,14 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 include layer.mk
 
 .PHONY: help install run test lint types template build unit workflow e2e browser pytest \
-	format clean train bench
+	format clean train bench proof
 
 help:
 	@echo "make run    start the local stack with the sample orders (http://127.0.0.1:3000)"
 	@echo "make test   lint, types, template validation, unit, workflow and end-to-end tests"
 	@echo "make train  retrain the risk model from its seed (models/MODEL_CARD.md)"
 	@echo "make bench  every bench/bench_*.py: tables, charts and JSON in bench/results/"
+	@echo "make proof  full load, whole-stack kills and the crash matrix: figures, exit 1 on a violation"
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python3.13 or python3 found" >&2; exit 1; }
@@ -101,6 +102,15 @@ bench: $(BIN)/.bench-installed
 	@for f in bench/bench_*.py; do \
 		echo "== $$f"; PYTHONPATH=. $(BIN)/python $$f || exit 1; \
 	done
+
+# Proof under load (docs/benchmarks.md#proof), each script exits 1 on a violation:
+# 1,000 orders and 200 racing approval POSTs; 200 faulty orders through 5 SIGKILLs
+# of the whole stack; then the crash matrix.
+proof: $(BIN)/.installed
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.stack_kills
+	# CRASH MATRIX PLACEHOLDER: tests/crash/matrix.py comes from another branch.
+	$(BIN)/python -m tests.crash.matrix --full
 
 train: $(BIN)/.installed
 	$(BIN)/python -m models.train

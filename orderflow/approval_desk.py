@@ -6,7 +6,10 @@ then claims the approval with one conditional write (the decision and its audit
 entry together) before it completes the callback: a second click, a double POST
 or a race gets "already decided" and never completes the callback twice. If
 the callback cannot be completed, the claim is undone (back to PENDING, or
-EXPIRED when the service says the callback timed out).
+EXPIRED when the service says the callback timed out). If the process dies
+between the claim and the completion, the decision is recorded and the order
+never hears of it: ``redeliver_interrupted`` sends such decisions' callbacks
+once nothing can be completing them any more (the local stack, at start).
 
 Tokens and callback ids are never logged; the link id (from the token's hash)
 and the order id are.
@@ -37,11 +40,13 @@ from orderflow.domain.approval_links import (
     is_well_formed,
     link_state,
     parse_decision,
+    recorded_result,
     time_left,
     token_hash,
 )
 from orderflow.domain.escalation import AuditAction
 from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.domain.status import OrderStatus
 from orderflow.ports import CallbackCompleter, Store
 
 log = logging.getLogger("orderflow.approvals")
@@ -259,3 +264,39 @@ class ApprovalDesk:
         self, link: ApprovalLink, action: AuditAction, client: Client, **detail: Any
     ) -> None:
         self.store.add_audit(self._entry(link, action, client, **detail))
+
+
+def redeliver_interrupted(
+    store: Store, callbacks: CallbackCompleter, *, decided_before: datetime
+) -> int:
+    """Complete the callbacks of human decisions a crash cut off; how many.
+
+    A decision recorded before ``decided_before`` whose order still waits may
+    never have reached its callback. Call it only when no request can still be
+    completing one (a completion in flight would race this one and be undone):
+    at the local stack's start, every earlier request died with its process.
+    The service refuses a callback completed already, so each decision is
+    delivered at most once.
+    """
+    delivered = 0
+    for status in ("APPROVED", "REJECTED"):
+        for approval in store.list_approvals(status=status):
+            record = store.get_order(approval.order_id)
+            if (
+                approval.decided_by != approval.approver
+                or not approval.decided_at
+                or datetime.fromisoformat(approval.decided_at) >= decided_before
+                or record is None
+                or record.status is not OrderStatus.AWAITING_APPROVAL
+            ):
+                continue
+            try:
+                callbacks.succeed(approval.callback_id, recorded_result(approval))
+            except (CallbackAlreadyClosedError, *UNAVAILABLE_ERRORS):
+                continue  # delivered before, timed out, or not now: nothing to do
+            log.warning(
+                "decision delivered after an interrupted completion",
+                extra={"order_id": approval.order_id},
+            )
+            delivered += 1
+    return delivered

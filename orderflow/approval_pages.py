@@ -79,6 +79,7 @@ class Problem(StrEnum):
     DECIDED = "decided"
     FORBIDDEN = "forbidden"
     TOO_LARGE = "too-large"
+    UNREADABLE = "unreadable"
     UNAVAILABLE = "unavailable"
     SYSTEM = "system"
     NOT_FOUND = "not-found"
@@ -115,6 +116,12 @@ _PROBLEMS: dict[Problem, tuple[int, str, str]] = {
         "not recorded. Open the link from your email and decide there.",
     ),
     Problem.TOO_LARGE: (413, "Too much data", "The form sent was too large."),
+    Problem.UNREADABLE: (
+        400,
+        "This form could not be read",
+        "What was sent is not a form our page sends, so nothing was recorded. "
+        "Open the link from your email and decide there.",
+    ),
     Problem.UNAVAILABLE: (
         503,
         "Your decision was not recorded",

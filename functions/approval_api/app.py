@@ -84,7 +84,10 @@ def options(token: str) -> Response[str]:
 def decide(token: str) -> Response[str]:
     """Approve or reject, once."""
     event = app.current_event
-    body = event.decoded_body or ""
+    try:
+        body = event.decoded_body or ""
+    except ValueError:  # bad base64, or bytes that are not UTF-8: not our form
+        return _answer(problem(Problem.UNREADABLE))
     if len(body.encode()) > MAX_FORM_BYTES:
         return _answer(problem(Problem.TOO_LARGE))
     try:

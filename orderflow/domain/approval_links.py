@@ -94,9 +94,14 @@ def csrf_value(secret: bytes, link: ApprovalLink) -> str:
 
 
 def csrf_ok(secret: bytes, link: ApprovalLink, candidate: str | None) -> bool:
-    """True when ``candidate`` is the CSRF value of ``link`` (constant time)."""
+    """True when ``candidate`` is the CSRF value of ``link`` (constant time).
+
+    Compared as UTF-8 bytes: ``compare_digest`` raises TypeError on a str with
+    anything but ASCII in it, and a form may carry any text.
+    """
     return bool(candidate) and hmac.compare_digest(
-        csrf_value(secret, link), candidate or ""
+        csrf_value(secret, link).encode(),
+        (candidate or "").encode("utf-8", "surrogatepass"),
     )
 
 
@@ -170,4 +175,18 @@ def callback_result(
         "approver": link.approver,
         "comment": form.comment,
         "decided_at": decided_at,
+    }
+
+
+def recorded_result(approval: ApprovalRequest) -> dict[str, object]:
+    """The callback result of the human decision ``approval`` records.
+
+    The same JSON ``callback_result`` made when the decision was taken: the
+    store keeps the decision, its approver, comment and time.
+    """
+    return {
+        "approved": approval.status == "APPROVED",
+        "approver": approval.approver,
+        "comment": approval.comment,
+        "decided_at": approval.decided_at,
     }

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from orderflow.local.log_redaction import redact
 from orderflow.local.template import FunctionSpec
@@ -58,6 +58,10 @@ class QuietServer(ThreadingHTTPServer):
     """A threading HTTP server that logs dropped connections, never prints them."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of more connections than
+    # that (20 approval POSTs at once did it) overflowed the accept queue and
+    # clients saw "connection reset". API Gateway and Lambda take bursts.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s dropped", client_address, exc_info=True)
@@ -218,7 +222,13 @@ class LambdaEndpoint:
     def start_execution(
         self, spec: FunctionSpec, qualifier: str, name: str | None, payload: bytes
     ) -> str:
-        """Start a durable execution, or return the one already under this name."""
+        """Start a durable execution, or return the one already under this name.
+
+        The name is written down (with no ARN yet) before the emulator is asked
+        to start it: if the process dies between the two, the next start of
+        that name finds the row without an ARN and adopts the execution the
+        emulator may already have, instead of starting a second one.
+        """
         name = name or str(uuid.uuid4())
         digest = hashlib.sha256(payload).hexdigest()
         with self._start_lock, self._db() as db:
@@ -227,37 +237,67 @@ class LambdaEndpoint:
                 " WHERE function = ? AND name = ?",
                 (spec.logical_id, name),
             ).fetchone()
-            if row is not None:
-                if row["payload_sha256"] != digest:
-                    raise LambdaApiError(
-                        409,
-                        "DurableExecutionAlreadyStartedException",
-                        f"Durable execution {name} already started"
-                        " with another payload",
-                    )
-                return str(row["arn"])
-            body = {
-                "AccountId": ACCOUNT_ID,
-                "FunctionName": spec.logical_id,
-                "FunctionQualifier": qualifier,
-                "ExecutionName": name,
-                "ExecutionTimeoutSeconds": spec.execution_timeout,
-                "ExecutionRetentionPeriodDays": spec.retention_days,
-                "Input": payload.decode(),
-            }
-            status, _, answer = self.forward(
-                "POST", "/start-durable-execution", {}, json.dumps(body).encode()
-            )
-            if status not in (200, 201):
+            if row is not None and row["payload_sha256"] != digest:
                 raise LambdaApiError(
-                    502, "ServiceException", answer.decode(errors="replace")
+                    409,
+                    "DurableExecutionAlreadyStartedException",
+                    f"Durable execution {name} already started with another payload",
                 )
-            arn = str(json.loads(answer)["ExecutionArn"])
+            if row is not None and row["arn"]:
+                return str(row["arn"])
+            arn = self._started_unrecorded(spec, name) if row is not None else None
+            if row is None:
+                db.execute(
+                    "INSERT INTO executions VALUES (?, ?, ?, '', ?)",
+                    (name, spec.logical_id, digest, time.time()),
+                )
+            if arn is None:
+                arn = self._start_in_emulator(spec, qualifier, name, payload)
             db.execute(
-                "INSERT INTO executions VALUES (?, ?, ?, ?, ?)",
-                (name, spec.logical_id, digest, arn, time.time()),
+                "UPDATE executions SET arn = ? WHERE function = ? AND name = ?",
+                (arn, spec.logical_id, name),
             )
             return arn
+
+    def _start_in_emulator(
+        self, spec: FunctionSpec, qualifier: str, name: str, payload: bytes
+    ) -> str:
+        body = {
+            "AccountId": ACCOUNT_ID,
+            "FunctionName": spec.logical_id,
+            "FunctionQualifier": qualifier,
+            "ExecutionName": name,
+            "ExecutionTimeoutSeconds": spec.execution_timeout,
+            "ExecutionRetentionPeriodDays": spec.retention_days,
+            "Input": payload.decode(),
+        }
+        status, _, answer = self.forward(
+            "POST", "/start-durable-execution", {}, json.dumps(body).encode()
+        )
+        if status not in (200, 201):
+            raise LambdaApiError(
+                502, "ServiceException", answer.decode(errors="replace")
+            )
+        return str(json.loads(answer)["ExecutionArn"])
+
+    def _started_unrecorded(self, spec: FunctionSpec, name: str) -> str | None:
+        """The emulator's execution called ``name``, started before a crash."""
+        query = urlencode({"DurableExecutionName": name})
+        status, _, answer = self.forward(
+            "GET",
+            f"/2025-12-01/functions/{quote(spec.logical_id)}/durable-executions"
+            f"?{query}",
+            {},
+            b"",
+        )
+        if status != 200:
+            raise LambdaApiError(
+                502, "ServiceException", answer.decode(errors="replace")
+            )
+        for execution in json.loads(answer).get("DurableExecutions", []):
+            if execution.get("DurableExecutionName") == name:
+                return str(execution["DurableExecutionArn"])
+        return None
 
     def forward(
         self, method: str, path: str, headers: dict[str, str], body: bytes

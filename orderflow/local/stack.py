@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,10 +185,28 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
+        self._redeliver_decisions()
         self.http_api.start()
         endpoints = self.endpoints
         (cfg.home / STACK_FILE).write_text(json.dumps(endpoints.__dict__, indent=2))
         return endpoints
+
+    def _redeliver_decisions(self) -> None:
+        """Complete the callbacks of decisions a crash cut off from their order.
+
+        Before the HTTP API serves, nothing can be completing one: the process
+        that was died with its requests. In AWS there is no such moment to
+        sweep at (docs/approval-links.md).
+        """
+        from orderflow.adapters.lambda_callbacks import LambdaCallbacks
+        from orderflow.adapters.stores import store_from_url
+        from orderflow.approval_desk import redeliver_interrupted
+
+        redeliver_interrupted(
+            store_from_url(f"sqlite:{self.config.home / 'orderflow.db'}"),
+            LambdaCallbacks(),
+            decided_before=datetime.now(UTC),
+        )
 
     def _invoke_http(self, spec: FunctionSpec, event: Any) -> tuple[bytes, bool]:
         assert self.lambda_endpoint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,9 @@ class StackProcess:
     env: dict[str, str] = field(default_factory=dict)
     # The module run as `python -m MODULE [PREFIX...] --home HOME up ...`.
     module: tuple[str, ...] = ("orderflow.cli",)
+    # Its own process group, so kill_group() can SIGKILL the stack and its emulator
+    # at the same instant, as a power cut or an OOM kill of the container would.
+    own_group: bool = False
     process: subprocess.Popen[bytes] | None = None
     endpoints: dict[str, Any] = field(default_factory=dict)
 
@@ -55,6 +59,7 @@ class StackProcess:
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
+            process_group=0 if self.own_group else None,
         )
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
@@ -82,6 +87,13 @@ class StackProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def kill_group(self) -> None:
+        """SIGKILL `orderflow up` and its emulator at once: the whole stack."""
+        assert self.own_group and self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def log_tail(self) -> str:
         """The end of the stack's console output."""
@@ -156,6 +168,21 @@ class StackProcess:
         return [
             e for e in listed["DurableExecutions"] if e["DurableExecutionName"] == name
         ]
+
+    def execution_names(self) -> list[str]:
+        """The names of every execution of the orchestrator, one per execution."""
+        client = self.lambda_client()
+        names: list[str] = []
+        marker: str | None = None
+        while True:
+            page = client.list_durable_executions_by_function(
+                FunctionName="OrderWorkflowFunction",
+                **({"Marker": marker} if marker else {}),
+            )
+            names += [e["DurableExecutionName"] for e in page["DurableExecutions"]]
+            marker = page.get("NextMarker")
+            if not marker:
+                return names
 
 
 @pytest.fixture(scope="module")

@@ -219,21 +219,6 @@ def test_every_generated_request_gets_a_2xx_or_4xx_that_matches_the_document(
     one()
 
 
-def _all_execution_names(stack: StackProcess) -> list[str]:
-    client = stack.lambda_client()
-    names: list[str] = []
-    marker: str | None = None
-    while True:
-        page = client.list_durable_executions_by_function(
-            FunctionName="OrderWorkflowFunction",
-            **({"Marker": marker} if marker else {}),
-        )
-        names += [e["DurableExecutionName"] for e in page["DurableExecutions"]]
-        marker = page.get("NextMarker")
-        if not marker:
-            return names
-
-
 def test_after_fuzzing_executions_are_exactly_the_accepted_orders(
     stack: StackProcess, ledger: Ledger
 ) -> None:
@@ -245,7 +230,7 @@ def test_after_fuzzing_executions_are_exactly_the_accepted_orders(
     assert set(ledger.statuses) <= set(range(200, 500)), ledger.statuses
     assert ledger.accepted, "no valid order was accepted: the 202 path went untested"
 
-    names = _all_execution_names(stack)
+    names = stack.execution_names()
     assert sorted(names) == sorted(ledger.accepted)
     with sqlite3.connect(stack.home / "orderflow.db") as db:
         stored = {row[0] for row in db.execute("SELECT order_id FROM orders")}

@@ -244,3 +244,16 @@ def test_logs_never_carry_the_token_or_the_callback_id(
     assert "decision recorded" in logged  # the logs are there...
     assert token not in logged  # ...without the token
     assert "cb-secret-P" not in logged  # or the callback id
+
+
+def test_a_form_that_is_not_utf8_is_refused_not_crashed(api: Api) -> None:
+    token = waiting_order(api.deps)
+
+    answer = api.call(
+        "POST", f"/approvals/{token}", body=b"\x80", params={"token": token}
+    )
+
+    assert answer["statusCode"] == 400
+    assert "This form could not be read" in answer["body"]
+    assert_secured(answer)
+    assert api.calls.succeeded == []

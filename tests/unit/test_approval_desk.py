@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
-from orderflow.approval_desk import ApprovalDesk, Client
+from orderflow.approval_desk import ApprovalDesk, Client, redeliver_interrupted
 from orderflow.domain.approval_links import (
     TOKEN_BYTES,
     csrf_value,
@@ -23,6 +23,7 @@ from orderflow.domain.approval_links import (
 )
 from orderflow.steps.deps import Deps
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
+from tests.utils.crash import ProcessKilled
 
 ME = Client(source_ip="203.0.113.9", user_agent="pytest")
 CSRF = 'name="csrf" value="'
@@ -328,3 +329,32 @@ def test_the_second_approver_sees_who_decided_before_them(deps: Deps) -> None:
     # The first approver's link cannot decide the second approval.
     assert desk.decide(first, form(deps, first), ME).status == 409
     assert status_of(deps) == ["APPROVED", "PENDING"]
+
+
+def test_a_decision_whose_completion_died_is_delivered_once_by_the_sweep(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    fields = form(deps, token, comment="ok")
+    with pytest.raises(ProcessKilled):  # dies after the claim, before completing
+        desk_for(deps, RecordingCallbacks(error=ProcessKilled())).decide(
+            token, fields, ME
+        )
+    calls = RecordingCallbacks()
+    (claim,) = deps.store.list_approvals(order_id="ORD-P")
+    assert claim.decided_at is not None
+    claimed = datetime.fromisoformat(claim.decided_at)
+
+    # A sweep that could race a completion still in flight leaves it alone.
+    assert redeliver_interrupted(deps.store, calls, decided_before=claimed) == 0
+    after = claimed + timedelta(seconds=1)
+    assert redeliver_interrupted(deps.store, calls, decided_before=after) == 1
+    assert redeliver_interrupted(deps.store, calls, decided_before=after) == 0
+
+    ((callback_id, result),) = calls.succeeded  # the repeat was refused
+    assert (callback_id, result["approved"], result["comment"]) == (
+        "cb-secret-P",
+        True,
+        "ok",
+    )
+    assert actions(deps) == ["requested", "approved"]

@@ -22,6 +22,7 @@ from orderflow.domain.approval_links import (
     link_state,
     mint_token,
     parse_decision,
+    recorded_result,
     time_left,
     token_hash,
 )
@@ -109,6 +110,8 @@ def test_csrf_value_checks_only_for_its_own_link_approver_and_secret() -> None:
     assert not csrf_ok(SECRET, link, None)
     assert not csrf_ok(SECRET, link, "")
     assert not csrf_ok(SECRET, link, value[:-1] + ("A" if value[-1] != "A" else "B"))
+    assert not csrf_ok(SECRET, link, value + "\x80")  # not ASCII: refused, not raised
+    assert not csrf_ok(SECRET, link, "\udc80")
     assert not csrf_ok(b"other-secret", link, value)
     assert not csrf_ok(SECRET, make_link(token_hash="0" * 64), value)
     assert not csrf_ok(SECRET, make_link(approver="bob@example.com"), value)
@@ -173,6 +176,19 @@ def test_a_form_decides_within_the_scope_and_ignores_any_approver_it_names() -> 
         "comment": "fine",
         "decided_at": NOW.isoformat(),
     }
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_recorded_decision_gives_the_result_it_was_taken_with(decision: str) -> None:
+    form = parse_decision({"decision": decision, "comment": "ok"}, make_link())
+    approval = make_approval(
+        status="APPROVED" if decision == "approve" else "REJECTED",
+        decided_by="ana@example.com",
+        decided_at="t",
+        comment="ok",
+    )
+
+    assert recorded_result(approval) == callback_result(form, make_link(), "t")
 
 
 def test_a_rejection_is_a_result_with_approved_false() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
 from orderflow.domain.approval_mail import links_in
 from orderflow.steps.approval import request_approval
 from orderflow.steps.deps import Deps
@@ -36,6 +37,9 @@ class RecordingCallbacks:
             error, self.error = self.error, None
             raise error
         with self.lock:
+            if any(done == callback_id for done, _ in self.succeeded):
+                # As the service does: a callback completes once.
+                raise CallbackAlreadyClosedError("completed already")
             self.succeeded.append((callback_id, result))
 
     def fail(self, callback_id: str, *, error_type: str, message: str) -> None:
