@@ -106,10 +106,11 @@ bench: $(BIN)/.bench-installed
 # Proof under load (docs/benchmarks.md#proof), each script exits 1 on a violation:
 # 1,000 orders and 200 racing approval POSTs; 200 faulty orders through 5 SIGKILLs
 # of the whole stack; then the crash matrix.
+# The full proofs (make test runs reduced ones): 1,000 orders and racing
+# approvals, SIGKILLs of the whole stack under a faulty batch, the crash matrix.
 proof: $(BIN)/.installed
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.stack_kills
-	# CRASH MATRIX PLACEHOLDER: tests/crash/matrix.py comes from another branch.
 	$(BIN)/python -m tests.crash.matrix --full
 
 train: $(BIN)/.installed
