@@ -2,7 +2,9 @@
 
 A mixin of ``DynamoDbStore``, kept apart so each module stays short. Items:
 
-- ``LINK#<token_hash>`` / ``LINK``: a link's record (never the token).
+- ``LINK#<token_hash>`` / ``LINK``: a link's record (never the token), deleted
+  by the table's TTL (``TTL_ATTRIBUTE``) ``LINK_KEPT_AFTER_EXPIRY`` after the
+  link expires: until then a late click gets "expired", not "unknown".
 - ``ORDER#<order_id>`` / ``AUDIT#<entry_id>``: one audit entry, in the order's
   item collection, so ``list_audit`` is one strongly consistent query.
 
@@ -12,6 +14,7 @@ A decision and its audit entry go in one ``TransactWriteItems``: both or neither
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from orderflow.domain.records import ApprovalLink, AuditEntry, OutboxMessage
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     )
 
 _DECIDED = ("APPROVED", "REJECTED")
+TTL_ATTRIBUTE = "expires_at_epoch"  # the table's TimeToLiveSpecification
+LINK_KEPT_AFTER_EXPIRY = timedelta(days=30)
 
 
 class DynamoDbApprovalRecords:
@@ -55,8 +60,11 @@ class DynamoDbApprovalRecords:
 
     def put_link(self, link: ApprovalLink) -> bool:
         """Store an approval link's record; False (and no change) if it exists."""
+        gone = datetime.fromisoformat(link.expires_at) + LINK_KEPT_AFTER_EXPIRY
         return self._put_new(
-            {"pk": f"LINK#{link.token_hash}", "sk": "LINK"} | asdict(link)
+            {"pk": f"LINK#{link.token_hash}", "sk": "LINK"}
+            | asdict(link)
+            | {TTL_ATTRIBUTE: int(gone.timestamp())}
         )
 
     def get_link(self, token_hash: str) -> ApprovalLink | None:
