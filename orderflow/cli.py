@@ -211,7 +211,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """How long the order's execution computed versus waited."""
-    from orderflow.local.report import execution_report
+    from orderflow.local.report import execution_report, timeline_lines
 
     record = _store(args).get_order(args.order_id)
     if record is None or not record.execution_arn:
@@ -225,6 +225,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"{report['compute_ms']:.0f} ms, waited {report['wait_ms']:.0f} ms "
         f"of {report['wall_ms']:.0f} ms ({report['status']})"
     )
+    print("\n".join(timeline_lines(report)))
     return 0
 
 
@@ -250,6 +251,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(
             f"  Outbox    {endpoints.api_url}/outbox"
             "  (approval emails: click a link to decide)"
+        )
+        print(
+            f"  Timeline  {endpoints.api_url}/timeline?order=ORDER_ID"
+            "  (compute against waiting, per order)"
         )
         print(
             f"  Lambda    {endpoints.lambda_url}"

@@ -27,8 +27,9 @@ log = logging.getLogger("orderflow.local.http")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
 Invoker = Callable[[FunctionSpec, Any], tuple[bytes, bool]]
-# A local-only page (GET /outbox): status, headers, body. Not in template.yaml.
-LocalPage = Callable[[], tuple[int, dict[str, str], bytes]]
+# A local-only page (GET /outbox, /timeline): given the query string, status,
+# headers and body. Not in template.yaml.
+LocalPage = Callable[[str], tuple[int, dict[str, str], bytes]]
 
 
 def build_event(
@@ -183,7 +184,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         page = self.owner.pages.get(url.path)
         if page is not None and self.command in ("GET", "HEAD"):
-            status, headers, content = page()
+            try:
+                status, headers, content = page(url.query)
+            except Exception:
+                log.exception("local page %s failed", url.path)
+                self._json(500, "Internal Server Error")
+                return
             self._reply(status, content, headers)
             return
         found = self.owner.match(self.command, url.path)

@@ -19,7 +19,7 @@ class OutboxPage:
     def __init__(self, store_url: str) -> None:
         self.store_url = store_url
 
-    def __call__(self) -> tuple[int, dict[str, str], bytes]:
+    def __call__(self, query: str = "") -> tuple[int, dict[str, str], bytes]:
         """Status, headers (the approval pages' own) and body."""
         page = mailbox(store_from_url(self.store_url).list_outbox())
         headers = {**page.headers, "Content-Type": page.content_type}

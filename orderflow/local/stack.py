@@ -27,6 +27,7 @@ from orderflow.local.http_api import HttpApi
 from orderflow.local.lambda_endpoint import REGION, LambdaEndpoint
 from orderflow.local.outbox_page import OutboxPage
 from orderflow.local.template import FunctionSpec, read_functions
+from orderflow.local.timeline_page import TimelinePage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = "stack.json"
@@ -168,7 +169,7 @@ class LocalStack:
                 lambda spec, event: self._invoke_http(spec, event),
                 host=cfg.host,
                 port=cfg.api_port,
-                pages={outbox.path: outbox},
+                pages={outbox.path: outbox, TimelinePage.path: TimelinePage(cfg.home)},
             )
         except OSError as e:
             self.lambda_endpoint.stop()

@@ -11,6 +11,7 @@ import pytest
 
 from orderflow.domain.status import OrderStatus
 from tests.e2e.conftest import StackProcess
+from tests.e2e.pages import fetch
 from tests.utils.orders import EVENTS, high_risk_order
 
 pytestmark = pytest.mark.e2e
@@ -100,6 +101,24 @@ def test_report_splits_compute_from_waiting(
     assert report["invocations"] >= 2  # suspended on the approval, then resumed
     assert 0 < report["compute_ms"] <= report["wall_ms"]
     assert report["wait_ms"] == pytest.approx(report["wall_ms"] - report["compute_ms"])
+    timeline = report["timeline"]
+    computed = [s for s in timeline if s["kind"] == "compute"]
+    assert len(computed) == report["invocations"]
+    assert sum(s["ms"] for s in computed) == pytest.approx(report["compute_ms"])
+    assert any(s["kind"] == "wait" and s["ms"] > 0 for s in timeline)
+    offsets = [s["offset_ms"] for s in timeline]
+    assert offsets == sorted(offsets)
+
+    text = orderflow(stack, "report", "CLI-REPORT-1").stdout
+    assert "invocation 1" in text and "wait" in text
+
+    page = fetch(f"{stack.api}/timeline?order=CLI-REPORT-1")
+    assert page.status == 200
+    assert page.body.count("<rect") == len(timeline)
+    assert "invocation 2" in page.body and "completed" in page.body
+    assert page.headers["Cache-Control"] == "no-store"
+    unknown = fetch(f"{stack.api}/timeline?order=NOPE-9")
+    assert unknown.status == 404 and "No order &#39;NOPE-9&#39;" in unknown.body
 
 
 def test_status_of_an_unknown_order_is_one_line_and_non_zero(
