@@ -60,8 +60,9 @@ def _fetch(url: str, form: dict[str, str] | None = None) -> tuple[int, str]:
 def _says(page: str) -> str:
     """The page's headline and detail, as plain text."""
     parts = [m.group(1) for m in (_TITLE.search(page), _DETAIL.search(page)) if m]
-    text = " ".join(re.sub(r"<[^>]+>", "", p).strip() for p in parts)
-    return html.unescape(re.sub(r"\s+", " ", text)) or "no answer"
+    texts = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", p)).strip() for p in parts]
+    text = ". ".join(t.rstrip(".") for t in texts if t)
+    return html.unescape(text + "." if text else "no answer")
 
 
 def decide(link: str, *, approve: bool, comment: str | None) -> str:

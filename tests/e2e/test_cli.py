@@ -78,6 +78,7 @@ def test_approvals_then_approve_completes_the_order(
 
     approved = orderflow(stack, "approve", "CLI-HIGH-1", "--comment", "looks fine")
     assert approved.returncode == 0, approved.stderr
+    assert approved.stdout.startswith("CLI-HIGH-1: You approved order CLI-HIGH-1. ")
     stack.wait_for_status("CLI-HIGH-1", OrderStatus.COMPLETED)
 
     again = orderflow(stack, "approve", "CLI-HIGH-1")
