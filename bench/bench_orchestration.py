@@ -17,6 +17,14 @@ the whole process's CPU (time.process_time) from start to result, the runner's
 own work and polling included, for comparison with figures counted that way.
 Both include orderflow's SQLite store calls, which the bare workflow does not
 make; the notes give their share, timed separately.
+
+The third figure per path separates what the workflow does from what it costs
+to orchestrate: the handler's CPU minus the CPU of its step bodies and
+condition checks (the business calls, store writes and scoring a bare workflow
+would have to make too, timed on their own threads), against the same for the
+bare workflow, whose bodies are empty. What is left is the SDK plus orderflow's
+orchestration: the workflow function between operations, retry and wait
+configuration, and the serialisation and checkpointing of larger results.
 """
 
 from __future__ import annotations
@@ -74,6 +82,7 @@ class CpuMeter:
     def __init__(self) -> None:
         self.cpu = 0.0
         self.invocations = 0
+        self.bodies = 0.0
         self._lock = threading.Lock()
 
     def add(self, seconds: float) -> None:
@@ -84,7 +93,38 @@ class CpuMeter:
     def reset(self) -> None:
         """Start a new order."""
         with self._lock:
-            self.cpu, self.invocations = 0.0, 0
+            self.cpu, self.invocations, self.bodies = 0.0, 0, 0.0
+
+    def install_bodies(self) -> None:
+        """Also sum the thread CPU of every step body (callback submitters too:
+        the SDK runs them as steps) and every condition check: the workflow's
+        own work, inside the handler's."""
+        meter = self
+
+        def metered(func: Callable[..., Any]) -> Callable[..., Any]:
+            def body(*args: Any) -> Any:
+                started = time.thread_time()
+                try:
+                    return func(*args)
+                finally:
+                    with meter._lock:
+                        meter.bodies += time.thread_time() - started
+
+            return body
+
+        for name in ("step", "wait_for_condition"):
+            original = getattr(DurableContext, name)
+
+            def patched(
+                ctx: DurableContext,
+                func: Any,
+                *args: Any,
+                _original: Any = original,
+                **kw: Any,
+            ) -> Any:
+                return _original(ctx, metered(func), *args, **kw)
+
+            setattr(DurableContext, name, patched)
 
     def install(self) -> None:
         """Meter every task the SDK submits to its invocation pool."""
@@ -250,6 +290,8 @@ def measure(path: OrderPath, workdir: Path) -> tuple[list[Figure], dict[str, Any
                 "store": [],
                 "ours_process": [],
                 "bare_process": [],
+                "ours_outside": [],
+                "bare_outside": [],
             }
             invocations: dict[str, int] = {}
             for i in range(WARMUP + ORDERS):
@@ -262,11 +304,21 @@ def measure(path: OrderPath, workdir: Path) -> tuple[list[Figure], dict[str, Any
                     assert shape_of(result) == shape, (label, shape_of(result))
                     if i >= WARMUP:
                         samples[label].append(METER.cpu * 1000)
+                        outside = (METER.cpu - METER.bodies) * 1000
+                        samples[f"{label}_outside"].append(outside)
                         invocations[label] = METER.invocations
                         samples[f"{label}_process"].append(process * 1000)
                         if label == "ours":
                             samples["store"].append(store.cpu * 1000)
     steps = sum(1 for kind, _, _ in shape if kind == "Step")
+    outside = Figure(
+        name=f"{path.name}: handler CPU outside step bodies and checks",
+        value=median(samples["ours_outside"]),
+        baseline=median(samples["bare_outside"]),
+        unit="ms",
+        baseline_name="bare SDK, same operations",
+        target=TARGET,
+    )
     whole = Figure(
         name=f"{path.name}: whole-process CPU per order",
         value=median(samples["ours_process"]),
@@ -294,12 +346,13 @@ def measure(path: OrderPath, workdir: Path) -> tuple[list[Figure], dict[str, Any
         / figure.baseline,
         "samples_ms": samples,
     }
-    return [figure, whole], detail
+    return [figure, outside, whole], detail
 
 
 def main() -> None:
     """Measure both paths and report."""
     METER.install()
+    METER.install_bodies()
     with tempfile.TemporaryDirectory() as tmp:
         results = [measure(path, Path(tmp)) for path in PATHS]
     figures = [figure for pair, _ in results for figure in pair]
