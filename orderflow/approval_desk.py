@@ -267,7 +267,11 @@ class ApprovalDesk:
 
 
 def redeliver_interrupted(
-    store: Store, callbacks: CallbackCompleter, *, decided_before: datetime
+    store: Store,
+    callbacks: CallbackCompleter,
+    *,
+    decided_before: datetime,
+    created_after: datetime | None = None,
 ) -> int:
     """Complete the callbacks of human decisions a crash cut off; how many.
 
@@ -276,11 +280,14 @@ def redeliver_interrupted(
     completing one (a completion in flight would race this one and be undone):
     at the local stack's start, every earlier request died with its process.
     The service refuses a callback completed already, so each decision is
-    delivered at most once.
+    delivered at most once. ``created_after`` bounds the approvals read: one
+    asked longer ago than the approval time-out has timed out anyway.
     """
     delivered = 0
     for status in ("APPROVED", "REJECTED"):
-        for approval in store.list_approvals(status=status):
+        for approval in store.list_approvals(
+            status=status, created_after=created_after
+        ):
             record = store.get_order(approval.order_id)
             if (
                 approval.decided_by != approval.approver

@@ -6,6 +6,7 @@ suite (tests/contract/) runs against every adapter.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from orderflow.domain.records import (
@@ -80,9 +81,17 @@ class Store(Protocol):
         ...
 
     def list_approvals(
-        self, *, order_id: str | None = None, status: str | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        status: str | None = None,
+        created_after: datetime | None = None,
     ) -> list[ApprovalRequest]:
-        """Approvals, oldest first, filtered by order and/or status."""
+        """Approvals, oldest first, filtered by order and/or status.
+
+        ``created_after`` (with ``status``) keeps only approvals asked since
+        then; DynamoDB reads only those, so a sweep costs what its window holds.
+        """
         ...
 
     def decide_approval(

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orderflow.adapters.alerts import alerts_for
+from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.monitoring.events import (
@@ -41,6 +42,8 @@ metrics = Metrics()
 store = store_from_url(SETTINGS.store_url)
 alerts = alerts_for(SETTINGS.alert_topic_arn, store)
 lambda_client = boto3.client("lambda")
+callbacks = LambdaCallbacks(lambda_client)
+LAMBDA_MAX_SECONDS = 900  # no invocation, so no approval request, runs longer
 
 
 def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
@@ -112,7 +115,33 @@ def handle_schedule(event: ScheduledEvent) -> dict[str, Any]:
                 "created_at": approval.created_at,
             },
         )
-    return {"pending": check.pending, "alerted": len(check.alerted)}
+    redelivered = _redeliver(event.time)
+    metrics.add_metric(
+        name="DecisionsRedelivered", unit=MetricUnit.Count, value=redelivered
+    )
+    return {
+        "pending": check.pending,
+        "alerted": len(check.alerted),
+        "redelivered": redelivered,
+    }
+
+
+def _redeliver(now: datetime) -> int:
+    """Complete the callbacks of decisions whose approval request died mid-way.
+
+    The approval function records a decision, then completes the callback; a
+    crash between the two leaves the order waiting. No approval request lives
+    longer than Lambda's 15-minute maximum, so a decision older than that whose
+    order still waits will never be delivered by its request: deliver it here.
+    """
+    from orderflow.approval_desk import redeliver_interrupted  # jinja2: lazily
+
+    return redeliver_interrupted(
+        store,
+        callbacks,
+        decided_before=now - timedelta(seconds=LAMBDA_MAX_SECONDS),
+        created_after=now - timedelta(seconds=SETTINGS.approval_timeout_seconds),
+    )
 
 
 def _summary(execution_arn: str) -> ExecutionSummary | None:

@@ -28,6 +28,7 @@ import secrets
 import threading
 import time
 from dataclasses import asdict, fields
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -195,10 +196,25 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         return None if item is None else _record(ApprovalRequest, item)
 
     def list_approvals(
-        self, *, order_id: str | None = None, status: str | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        status: str | None = None,
+        created_after: datetime | None = None,
     ) -> list[ApprovalRequest]:
         """Approvals, oldest first, filtered by order and/or status."""
-        if order_id is not None:
+        if created_after is not None:
+            if status is None or order_id is not None:
+                raise ValueError("created_after needs a status and no order_id")
+            # The sort key's seq is time_ns when stored, never before the
+            # approval's created_at: the key range reads a superset, then exact.
+            since = f"{status}#{int(created_after.timestamp() * 1e9):020d}"
+            items = [
+                i
+                for i in self._query(BY_KIND, "APPROVAL", f"{status}#", since=since)
+                if datetime.fromisoformat(i["created_at"]) > created_after
+            ]
+        elif order_id is not None:
             items = self._query(BY_ORDER, f"ORDER#{order_id}", "APPROVAL#")
             items = [i for i in items if status in (None, i["status"])]
         else:
@@ -341,12 +357,18 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         )
         return _from_item(got["Item"]) if "Item" in got else None
 
-    def _query(self, index: str | None, pk: str, prefix: str) -> list[dict[str, Any]]:
-        """Every item in partition ``pk`` whose sort key starts with ``prefix``."""
+    def _query(
+        self, index: str | None, pk: str, prefix: str, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item in partition ``pk`` whose sort key starts with ``prefix``
+        (and, with ``since``, sorts after it)."""
         g = _GSI[index] if index else ""
         # begins_with refuses an empty prefix, so leave it out for "everything".
         values = {":pk": pk} | ({":prefix": prefix} if prefix else {})
         condition = f"{g}pk = :pk" + f" AND begins_with({g}sk, :prefix)" * bool(prefix)
+        if since is not None:  # "~" sorts after every digit and "-"
+            values = {":pk": pk, ":since": since, ":until": prefix + "~"}
+            condition = f"{g}pk = :pk AND {g}sk BETWEEN :since AND :until"
         args: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": condition,

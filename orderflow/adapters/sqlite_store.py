@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,11 @@ class SqliteStore(SqliteApprovalRecords):
         return _approval(row) if row else None
 
     def list_approvals(
-        self, *, order_id: str | None = None, status: str | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        status: str | None = None,
+        created_after: datetime | None = None,
     ) -> list[ApprovalRequest]:
         """Approvals, oldest first, filtered by order and/or status."""
         with self._db() as db:
@@ -285,7 +290,12 @@ class SqliteStore(SqliteApprovalRecords):
                 " AND (?2 IS NULL OR status = ?2) ORDER BY seq",
                 (order_id, status),
             ).fetchall()
-        return [_approval(r) for r in rows]
+        approvals = [_approval(r) for r in rows]
+        if created_after is None:
+            return approvals
+        return [
+            a for a in approvals if datetime.fromisoformat(a.created_at) > created_after
+        ]
 
     def decide_approval(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +309,22 @@ def test_list_approvals_filters_by_order_and_status_oldest_first(
     assert store.list_approvals(order_id="o-2", status="PENDING") == []
     assert store.list_approvals(order_id="o-2", status="APPROVED") == [m]
     assert store.list_approvals(order_id="o-3") == []
+
+
+def test_list_approvals_created_after_keeps_the_recent_ones(store: Store) -> None:
+    now = datetime.now(UTC)
+    old = approval("cb-old", created_at=(now - timedelta(hours=2)).isoformat())
+    new = approval("cb-new", created_at=(now - timedelta(minutes=5)).isoformat())
+    for item in (old, new, approval("cb-pending", created_at=now.isoformat())):
+        store.put_approval(item)
+    for decided in ("cb-old", "cb-new"):
+        store.decide_approval(decided, status="APPROVED", decided_by="x", at=T1)
+
+    since = now - timedelta(hours=1)
+    recent = store.list_approvals(status="APPROVED", created_after=since)
+
+    assert [a.callback_id for a in recent] == ["cb-new"]
+    assert store.list_approvals(status="APPROVED", created_after=now) == []
 
 
 def test_decide_approval_moves_pending_to_the_decision(store: Store) -> None:

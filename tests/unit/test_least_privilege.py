@@ -222,14 +222,31 @@ def test_status_events_holds_exactly_what_it_calls(
         store.put_approval(
             ApprovalRequest("cb-1", "ORD-2001", "a@example.com", asked, asked)
         )
+        # A decision whose request died before completing the callback.
+        recent, decided = now - timedelta(hours=1), now - timedelta(minutes=30)
+        store.create_order("ORD-2002", {}, at=recent.isoformat())
+        store.set_status(
+            "ORD-2002", OrderStatus.AWAITING_APPROVAL, at=recent.isoformat()
+        )
+        store.put_approval(
+            ApprovalRequest(
+                "cb-2", "ORD-2002", "a@example.com", recent.isoformat(), asked
+            )
+        )
+        store.decide_approval(
+            "cb-2", status="APPROVED", decided_by="a@example.com",
+            at=decided.isoformat(),
+        )  # fmt: skip
         recorded.clear()
         with Stubber(running.module.lambda_client) as stub:
             stub.add_response(
                 "get_durable_execution_history",
                 {"Events": history("capture-retried")},
             )
+            stub.add_response("send_durable_execution_callback_success", {})
             for event in (status_event("timed-out"), schedule_event()):
                 running.module.lambda_handler(event, LambdaContext())
+            stub.assert_no_pending_responses()
         assert_exact("StatusEventsFunction", recorded)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from orderflow.adapters.dynamodb_store import DynamoDbStore
 from orderflow.domain.records import ApprovalRequest
@@ -193,7 +193,7 @@ def test_schedule_alerts_on_an_overdue_approval_with_its_order_and_execution(
 
     result, out = invoke(handler, event, capsys)
 
-    assert result == {"pending": 2, "alerted": 1}
+    assert result == {"pending": 2, "alerted": 1, "redelivered": 0}
     (envelope,) = handler.alerts_received()
     assert envelope["Subject"] == "orderflow warning: order ORD-LATE approval-overdue"
     (line,) = [line for line in out.logs if line["message"] == "approval overdue"]
@@ -204,6 +204,45 @@ def test_schedule_alerts_on_an_overdue_approval_with_its_order_and_execution(
     assert out.value("ApprovalsPending") == 2
     assert out.value("ApprovalsOverdue") == 1
     assert out.value("ApprovalAlerts") == 1
+
+
+def test_schedule_delivers_a_decision_whose_request_died_once(
+    handler: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = store_of(handler)
+    event = schedule_event()
+    now = datetime.fromisoformat(event["time"])
+    # Decided 30 min ago (its request is long dead), 5 min ago (it may still
+    # be completing), and one asked longer ago than the time-out.
+    timeout = int(handler.env["ORDERFLOW_APPROVAL_TIMEOUT_SECONDS"])
+    cases = (("ORD-CUT", 3600, 1800), ("ORD-BUSY", 600, 300))
+    for order_id, asked_ago, decided_ago in (
+        *cases,
+        ("ORD-OLD", timeout + 600, 1800),
+    ):
+        asked = (now - timedelta(seconds=asked_ago)).isoformat()
+        store.create_order(order_id, {}, at=asked)
+        store.set_status(order_id, OrderStatus.AWAITING_APPROVAL, at=asked)
+        store.put_approval(
+            ApprovalRequest(f"cb-{order_id}", order_id, "a@example.com", asked, asked)
+        )
+        decided = (now - timedelta(seconds=decided_ago)).isoformat()
+        store.decide_approval(
+            f"cb-{order_id}", status="APPROVED", decided_by="a@example.com", at=decided
+        )
+
+    capsys.readouterr()
+    with Stubber(handler.module.lambda_client) as stub:
+        stub.add_response(
+            "send_durable_execution_callback_success",
+            {},
+            {"CallbackId": "cb-ORD-CUT", "Result": ANY},
+        )
+        result = handler.module.lambda_handler(event, LambdaContext())
+        stub.assert_no_pending_responses()
+
+    assert result["redelivered"] == 1
+    assert Output.parse(capsys.readouterr().out).value("DecisionsRedelivered") == 1
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
