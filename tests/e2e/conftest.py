@@ -150,6 +150,23 @@ class StackProcess:
         """The stack's own store, read directly."""
         return SqliteStore(self.home / "orderflow.db")
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`orderflow --home HOME ARGS...` against this stack; never raises."""
+        return subprocess.run(
+            [sys.executable, "-m", "orderflow.cli", "--home", str(self.home), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def status_json(self, order_id: str) -> dict[str, Any]:
+        """`orderflow status ORDER_ID --json`, parsed."""
+        done = self.cli("status", order_id, "--json")
+        assert done.returncode == 0, done.stderr
+        parsed: dict[str, Any] = json.loads(done.stdout)
+        return parsed
+
     def lambda_client(self) -> Any:
         """A boto3 Lambda client on the stack's Lambda endpoint."""
         return boto3.client(

@@ -9,8 +9,6 @@ and the order is cancelled. The expired link gets its page and changes nothing.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -40,20 +38,6 @@ def slow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProces
     running.stop()
 
 
-def status_json(stack: StackProcess, order_id: str) -> dict[str, object]:
-    """`orderflow status ORDER_ID --json`, parsed."""
-    cli = [sys.executable, "-m", "orderflow.cli", "--home", str(stack.home)]
-    done = subprocess.run(
-        [*cli, "status", order_id, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    parsed: dict[str, object] = json.loads(done.stdout)
-    return parsed
-
-
 def test_an_unanswered_request_escalates_then_cancels_each_step_audited(
     slow_stack: StackProcess,
 ) -> None:
@@ -76,7 +60,7 @@ def test_an_unanswered_request_escalates_then_cancels_each_step_audited(
     assert done["effects"] == []
     assert fetch(b_link).status == 410
 
-    status = status_json(stack, "LATE-1")
+    status = stack.status_json("LATE-1")
     approvals = status["approvals"]
     assert isinstance(approvals, list)
     assert [(a["approver"], a["status"]) for a in approvals] == [

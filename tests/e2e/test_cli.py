@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,19 +15,8 @@ from tests.utils.orders import EVENTS, high_risk_order
 pytestmark = pytest.mark.e2e
 
 
-def orderflow(stack: StackProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI against the stack's home."""
-    return subprocess.run(
-        [sys.executable, "-m", "orderflow.cli", "--home", str(stack.home), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_submit_prints_the_order_id_and_status(stack: StackProcess) -> None:
-    result = orderflow(stack, "submit", str(EVENTS / "order-low-risk.json"))
+    result = stack.cli("submit", str(EVENTS / "order-low-risk.json"))
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ORD-1001 ")
@@ -39,7 +26,7 @@ def test_submit_prints_the_order_id_and_status(stack: StackProcess) -> None:
 def test_submit_of_an_invalid_order_is_one_line_and_non_zero(
     stack: StackProcess,
 ) -> None:
-    result = orderflow(stack, "submit", str(EVENTS / "order-invalid.json"))
+    result = stack.cli("submit", str(EVENTS / "order-invalid.json"))
 
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
@@ -47,10 +34,10 @@ def test_submit_of_an_invalid_order_is_one_line_and_non_zero(
 
 
 def test_status_json_has_the_read_model_and_the_ledger(stack: StackProcess) -> None:
-    orderflow(stack, "submit", str(EVENTS / "order-low-risk.json"))
+    stack.cli("submit", str(EVENTS / "order-low-risk.json"))
     stack.wait_for_status("ORD-1001", OrderStatus.COMPLETED)
 
-    result = orderflow(stack, "status", "ORD-1001", "--json")
+    result = stack.cli("status", "ORD-1001", "--json")
 
     data = json.loads(result.stdout)
     assert data["status"] == "COMPLETED"
@@ -69,19 +56,19 @@ def test_approvals_then_approve_completes_the_order(
 ) -> None:
     order_file = tmp_path / "order.json"
     order_file.write_text(json.dumps(high_risk_order("CLI-HIGH-1")))
-    orderflow(stack, "submit", str(order_file))
+    stack.cli("submit", str(order_file))
     stack.wait_for_status("CLI-HIGH-1", OrderStatus.AWAITING_APPROVAL)
 
-    listed = json.loads(orderflow(stack, "approvals", "--json").stdout)
+    listed = json.loads(stack.cli("approvals", "--json").stdout)
     mine = [a for a in listed if a["order_id"] == "CLI-HIGH-1"]
     assert len(mine) == 1 and "callback_id" not in mine[0]
 
-    approved = orderflow(stack, "approve", "CLI-HIGH-1", "--comment", "looks fine")
+    approved = stack.cli("approve", "CLI-HIGH-1", "--comment", "looks fine")
     assert approved.returncode == 0, approved.stderr
     assert approved.stdout.startswith("CLI-HIGH-1: You approved order CLI-HIGH-1. ")
     stack.wait_for_status("CLI-HIGH-1", OrderStatus.COMPLETED)
 
-    again = orderflow(stack, "approve", "CLI-HIGH-1")
+    again = stack.cli("approve", "CLI-HIGH-1")
     assert again.returncode == 1
     assert "no pending approval" in again.stderr
 
@@ -91,12 +78,12 @@ def test_report_splits_compute_from_waiting(
 ) -> None:
     order_file = tmp_path / "order.json"
     order_file.write_text(json.dumps(high_risk_order("CLI-REPORT-1")))
-    orderflow(stack, "submit", str(order_file))
+    stack.cli("submit", str(order_file))
     stack.wait_for_status("CLI-REPORT-1", OrderStatus.AWAITING_APPROVAL)
-    orderflow(stack, "approve", "CLI-REPORT-1")
+    stack.cli("approve", "CLI-REPORT-1")
     stack.wait_for_status("CLI-REPORT-1", OrderStatus.COMPLETED)
 
-    report = json.loads(orderflow(stack, "report", "CLI-REPORT-1", "--json").stdout)
+    report = json.loads(stack.cli("report", "CLI-REPORT-1", "--json").stdout)
 
     assert report["status"] == "SUCCEEDED"
     assert report["invocations"] >= 2  # suspended on the approval, then resumed
@@ -110,7 +97,7 @@ def test_report_splits_compute_from_waiting(
     offsets = [s["offset_ms"] for s in timeline]
     assert offsets == sorted(offsets)
 
-    text = orderflow(stack, "report", "CLI-REPORT-1").stdout
+    text = stack.cli("report", "CLI-REPORT-1").stdout
     assert "invocation 1" in text and "wait" in text
 
     page = fetch(f"{stack.api}/timeline?order=CLI-REPORT-1")
@@ -125,6 +112,6 @@ def test_report_splits_compute_from_waiting(
 def test_status_of_an_unknown_order_is_one_line_and_non_zero(
     stack: StackProcess,
 ) -> None:
-    result = orderflow(stack, "status", "NOPE-1")
+    result = stack.cli("status", "NOPE-1")
     assert result.returncode == 1
     assert result.stderr.strip() == "orderflow: no order NOPE-1"

@@ -8,12 +8,8 @@ execution history the emulator keeps, read through the Lambda API by
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -49,20 +45,6 @@ def faulty_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProc
     running.stop()
 
 
-def status_json(stack: StackProcess, order_id: str) -> dict[str, Any]:
-    """``orderflow status ORDER_ID --json``, parsed."""
-    cli = [sys.executable, "-m", "orderflow.cli", "--home", str(stack.home)]
-    done = subprocess.run(
-        [*cli, "status", order_id, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    data: dict[str, Any] = json.loads(done.stdout)
-    return data
-
-
 def test_a_batch_completes_through_faults_with_retries_in_the_history(
     faulty_stack: StackProcess,
 ) -> None:
@@ -71,7 +53,7 @@ def test_a_batch_completes_through_faults_with_retries_in_the_history(
 
     for order_id in BATCH:
         faulty_stack.wait_for_status(order_id, OrderStatus.COMPLETED, timeout=120)
-        steps = status_json(faulty_stack, order_id)["steps"]
+        steps = faulty_stack.status_json(order_id)["steps"]
         seen = {
             name: (step["attempts"], step["status"], step["errors"])
             for name, step in steps.items()
