@@ -90,22 +90,49 @@ class DynamoDbApprovalRecords:
         if item is None or item["status"] not in _DECIDED:
             return False
         expired = status == "EXPIRED"
+        return self.write_decision(
+            callback_id,
+            str(item["seq"]),
+            status=status,
+            by="orderflow" if expired else None,
+            at=at if expired else None,
+            comment=comment if expired else None,
+            condition="#status IN (:approved, :rejected) AND decided_at = :claimed",
+            condition_values={
+                ":claimed": claimed_at,
+                ":approved": _DECIDED[0],
+                ":rejected": _DECIDED[1],
+            },
+            audit=audit,
+        )
+
+    def write_decision(
+        self,
+        callback_id: str,
+        seq: str,
+        *,
+        status: str,
+        by: str | None,
+        at: str | None,
+        comment: str | None,
+        condition: str,
+        condition_values: dict[str, Any],
+        audit: AuditEntry | None,
+    ) -> bool:
+        """Set an approval's decision fields (and its by-kind sort key) if
+        ``condition`` holds, with ``audit`` in the same transaction."""
         update = (
             "SET #status = :status, decided_by = :by, decided_at = :at,"
             " #comment = :comment, gsi2sk = :sort"
         )
         values = {
             ":status": status,
-            ":by": "orderflow" if expired else None,
-            ":at": at if expired else None,
-            ":comment": comment if expired else None,
-            ":sort": f"{status}#{item['seq']}",
-            ":claimed": claimed_at,
-            ":approved": _DECIDED[0],
-            ":rejected": _DECIDED[1],
-        }
-        names = {"#status": "status", "#comment": "comment"}
-        condition = "#status IN (:approved, :rejected) AND decided_at = :claimed"
+            ":by": by,
+            ":at": at,
+            ":comment": comment,
+            ":sort": f"{status}#{seq}",
+        } | condition_values
+        names = {"#status": "status", "#comment": "comment"}  # reserved words
         return self.update_with_audit(
             "APPROVAL", callback_id, update, condition, values, names, audit
         )

@@ -236,16 +236,16 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         item = self._get("APPROVAL", callback_id)
         if item is None or item["status"] != "PENDING":
             return False  # saves a write; the condition below settles any race
-        update = (
-            "SET #status = :status, decided_by = :by, decided_at = :at,"
-            " #comment = :comment, gsi2sk = :sort"
-        )
-        values = {":status": status, ":by": decided_by, ":at": at, ":comment": comment}
-        values |= {":pending": "PENDING", ":sort": f"{status}#{item['seq']}"}
-        names = {"#status": "status", "#comment": "comment"}  # reserved words
-        condition = "#status = :pending"
-        return self.update_with_audit(
-            "APPROVAL", callback_id, update, condition, values, names, audit
+        return self.write_decision(
+            callback_id,
+            str(item["seq"]),
+            status=status,
+            by=decided_by,
+            at=at,
+            comment=comment,
+            condition="#status = :pending",
+            condition_values={":pending": "PENDING"},
+            audit=audit,
         )
 
     def add_outbox(self, message: OutboxMessage) -> bool:
