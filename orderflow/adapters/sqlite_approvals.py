@@ -43,23 +43,22 @@ CREATE INDEX IF NOT EXISTS audit_by_order ON audit (order_id);
 """
 
 
-def insert_audit(db: sqlite3.Connection, entry: AuditEntry) -> bool:
-    """Insert ``entry`` unless its id exists, on an open connection."""
+def insert_new(db: sqlite3.Connection, table: str, row: dict[str, Any]) -> bool:
+    """Insert ``row`` into ``table`` unless its key exists, numbering it with the
+    table's next ``seq``, on an open connection; True if it was written."""
+    columns = ", ".join(row)
     cur = db.execute(
-        "INSERT OR IGNORE INTO audit (entry_id, order_id, at, actor, action,"
-        " link_id, detail, seq) VALUES (?, ?, ?, ?, ?, ?, ?,"
-        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit))",
-        (
-            entry.entry_id,
-            entry.order_id,
-            entry.at,
-            entry.actor,
-            entry.action,
-            entry.link_id,
-            json.dumps(entry.detail),
-        ),
+        f"INSERT OR IGNORE INTO {table} ({columns}, seq) VALUES "  # noqa: S608
+        f"({', '.join('?' for _ in row)},"
+        f" (SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}))",
+        tuple(row.values()),
     )
     return cur.rowcount == 1
+
+
+def insert_audit(db: sqlite3.Connection, entry: AuditEntry) -> bool:
+    """Insert ``entry`` unless its id exists, on an open connection."""
+    return insert_new(db, "audit", asdict(entry) | {"detail": json.dumps(entry.detail)})
 
 
 class SqliteApprovalRecords:

@@ -28,6 +28,7 @@ from orderflow.adapters.sqlite_approvals import (
     APPROVALS_SCHEMA,
     SqliteApprovalRecords,
     insert_audit,
+    insert_new,
 )
 from orderflow.domain.records import (
     Alert,
@@ -260,13 +261,7 @@ class SqliteStore(SqliteApprovalRecords):
         """Store a pending approval; False (and no change) if its id exists."""
         row = asdict(approval)
         with self._db() as db:
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO approvals ({', '.join(row)}, seq) VALUES "  # noqa: S608
-                f"({', '.join('?' for _ in row)},"
-                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM approvals))",
-                tuple(row.values()),
-            )
-            return cur.rowcount == 1
+            return insert_new(db, "approvals", row)
 
     def get_approval(self, callback_id: str) -> ApprovalRequest | None:
         """One approval by callback id."""
@@ -326,13 +321,7 @@ class SqliteStore(SqliteApprovalRecords):
         """Queue a message; False (and no change) if its id exists."""
         row = asdict(message)
         with self._db() as db:
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO outbox ({', '.join(row)}, seq) VALUES "  # noqa: S608
-                f"({', '.join('?' for _ in row)},"
-                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))",
-                tuple(row.values()),
-            )
-            return cur.rowcount == 1
+            return insert_new(db, "outbox", row)
 
     def list_outbox(self, *, order_id: str | None = None) -> list[OutboxMessage]:
         """Messages, oldest first."""
@@ -350,13 +339,7 @@ class SqliteStore(SqliteApprovalRecords):
         """Record ``effect`` unless its key exists; the stored one, and if new."""
         row = asdict(effect)
         with self._db() as db:
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO effects ({', '.join(row)}, seq) VALUES "  # noqa: S608
-                f"({', '.join('?' for _ in row)},"
-                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM effects))",
-                tuple(row.values()),
-            )
-            if cur.rowcount == 1:
+            if insert_new(db, "effects", row):
                 return effect, True
             stored = db.execute(
                 "SELECT * FROM effects WHERE idempotency_key = ?",
@@ -378,13 +361,7 @@ class SqliteStore(SqliteApprovalRecords):
         """Record an alert; False (and no change) if its id exists."""
         row = asdict(alert) | {"detail": json.dumps(alert.detail)}
         with self._db() as db:
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO alerts ({', '.join(row)}, seq) VALUES "  # noqa: S608
-                f"({', '.join('?' for _ in row)},"
-                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts))",
-                tuple(row.values()),
-            )
-            return cur.rowcount == 1
+            return insert_new(db, "alerts", row)
 
     def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
         """Alerts, oldest first, optionally for one order."""
