@@ -311,29 +311,20 @@ def measure(path: OrderPath, workdir: Path) -> tuple[list[Figure], dict[str, Any
                         if label == "ours":
                             samples["store"].append(store.cpu * 1000)
     steps = sum(1 for kind, _, _ in shape if kind == "Step")
-    outside = Figure(
-        name=f"{path.name}: handler CPU outside step bodies and checks",
-        value=median(samples["ours_outside"]),
-        baseline=median(samples["bare_outside"]),
-        unit="ms",
-        baseline_name="bare SDK, same operations",
-        target=TARGET,
-    )
-    whole = Figure(
-        name=f"{path.name}: whole-process CPU per order",
-        value=median(samples["ours_process"]),
-        baseline=median(samples["bare_process"]),
-        unit="ms",
-        baseline_name="bare SDK, same operations",
-    )
-    figure = Figure(
-        name=f"{path.name}: handler CPU per order",
-        value=median(samples["ours"]),
-        baseline=median(samples["bare"]),
-        unit="ms",
-        baseline_name="bare SDK, same operations",
-        target=TARGET,
-    )
+
+    def versus(what: str, samples_of: str, target: float | None) -> Figure:
+        return Figure(
+            name=f"{path.name}: {what}",
+            value=median(samples[f"ours{samples_of}"]),
+            baseline=median(samples[f"bare{samples_of}"]),
+            unit="ms",
+            baseline_name="bare SDK, same operations",
+            target=target,
+        )
+
+    figure = versus("handler CPU per order", "", TARGET)
+    outside = versus("handler CPU outside step bodies and checks", "_outside", TARGET)
+    whole = versus("whole-process CPU per order", "_process", None)
     detail = {
         "path": path.name,
         "operations": [f"{kind}:{name}" for kind, name, _ in shape],
