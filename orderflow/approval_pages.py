@@ -41,6 +41,8 @@ HTML = "text/html; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 # Relative to /approvals/<token>, so it works under any base path.
 CSS_HREF = "static/approval.css"
+# From a page at the root (the local stack's /outbox and /timeline).
+ROOT_CSS_HREF = "/approvals/" + CSS_HREF
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(approval_ui.TEMPLATES),
@@ -57,6 +59,11 @@ class Page:
     body: str
     content_type: str = HTML
     headers: dict[str, str] = field(default_factory=lambda: dict(SECURITY_HEADERS))
+
+    def response(self) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers with the content type, and the encoded body."""
+        headers = {**self.headers, "Content-Type": self.content_type}
+        return self.status, headers, self.body.encode()
 
 
 def render(template: str, status: int = 200, **context: Any) -> Page:
@@ -203,4 +210,4 @@ def mailbox(messages: list[OutboxMessage]) -> Page:
             last = match.end()
         parts.append((message.body[last:], False))
         shown.append({**message.__dict__, "parts": parts})
-    return render("mailbox.html", messages=shown, css_href="/approvals/" + CSS_HREF)
+    return render("mailbox.html", messages=shown, css_href=ROOT_CSS_HREF)

@@ -21,6 +21,4 @@ class OutboxPage:
 
     def __call__(self, query: str = "") -> tuple[int, dict[str, str], bytes]:
         """Status, headers (the approval pages' own) and body."""
-        page = mailbox(store_from_url(self.store_url).list_outbox())
-        headers = {**page.headers, "Content-Type": page.content_type}
-        return page.status, headers, page.body.encode()
+        return mailbox(store_from_url(self.store_url).list_outbox()).response()

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from orderflow.adapters.stores import store_from_url
-from orderflow.approval_pages import CSS_HREF, Page, render
+from orderflow.approval_pages import ROOT_CSS_HREF, Page, render
 from orderflow.local.report import execution_report
 
 WIDTH = 600  # the SVG's user units across the whole execution
@@ -28,23 +28,20 @@ class TimelinePage:
 
     def __call__(self, query: str = "") -> tuple[int, dict[str, str], bytes]:
         """Status, headers (the approval pages' own) and body."""
-        page = self.page(parse_qs(query).get("order", [""])[0])
-        headers = {**page.headers, "Content-Type": page.content_type}
-        return page.status, headers, page.body.encode()
+        return self.page(parse_qs(query).get("order", [""])[0]).response()
 
     def page(self, order_id: str) -> Page:
         """The timeline page of ``order_id``, or a 404 page that says why."""
         record = store_from_url(f"sqlite:{self.home / 'orderflow.db'}").get_order(
             order_id
         )
-        css = "/approvals/" + CSS_HREF
         if record is None or not record.execution_arn:
             why = (
                 f"No order {order_id!r} with an execution."
                 if order_id
-                else ("Name an order: /timeline?order=ORDER_ID.")
+                else "Name an order: /timeline?order=ORDER_ID."
             )
-            return render("timeline.html", 404, problem=why, css_href=css)
+            return render("timeline.html", 404, problem=why, css_href=ROOT_CSS_HREF)
         report = execution_report(self.home, record.execution_arn)
         scale = WIDTH / max(report["wall_ms"], 1e-9)
         bars = [
@@ -64,5 +61,5 @@ class TimelinePage:
             report=report,
             bars=bars,
             width=WIDTH,
-            css_href=css,
+            css_href=ROOT_CSS_HREF,
         )
