@@ -175,6 +175,37 @@ def test_terminal_fault_is_the_providers_own_refusal_and_records_nothing(
     assert store.list_effects("O-1") == []
 
 
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("inventory.reserve", OutOfStockError),
+        ("payment.capture", CardDeclinedError),
+        ("shipping.create", AddressUndeliverableError),
+    ],
+)
+def test_a_key_already_acted_on_gets_its_first_answer_never_a_refusal(
+    store: SqliteStore, target: str, error: type[TerminalProviderError]
+) -> None:
+    # The call acted, then the answer was lost (a crash before the checkpoint,
+    # a time-out): the retry with the same key must not be told "declined",
+    # or the saga would leave the capture it thinks never happened in place.
+    first = SandboxProvider(store, "")
+    again = SandboxProvider(store, f"{target}=1.0:terminal")
+    calls = {
+        "inventory.reserve": lambda p, k: p.inventory.reserve("O-1", 1, key=k),
+        "payment.capture": lambda p, k: p.payment.capture("O-1", 1, key=k),
+        "shipping.create": lambda p, k: p.shipping.create(
+            "O-1", units=1, service="standard", key=k
+        ),
+    }
+    done = calls[target](first, "k")
+
+    assert calls[target](again, "k") == done
+    with pytest.raises(error):
+        calls[target](again, "another key")
+    assert len(store.list_effects("O-1")) == 1
+
+
 def test_duplicate_fault_applies_the_effect_twice_under_two_keys(
     store: SqliteStore,
 ) -> None:

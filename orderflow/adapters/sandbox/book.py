@@ -64,9 +64,12 @@ class SandboxBook:
         ``make`` sees the order's ledger so far and returns the effect to record,
         or None when there is nothing to do (an undo of something never done).
         """
-        fired = {f.kind for f in self._faults.fire(f"{self.provider}.{action}", key)}
         effects = self._store.list_effects(order_id)
         effect = next((e for e in effects if e.idempotency_key == key), None)
+        target = f"{self.provider}.{action}"
+        fired = {
+            f.kind for f in self._faults.fire(target, key, done=effect is not None)
+        }
         if effect is None:
             made = make(effects)
             if made is not None:

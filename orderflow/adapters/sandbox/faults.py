@@ -24,6 +24,8 @@ The value is comma-separated rules ``provider.action=RATE:KIND[:MS]``:
 
 Example: ``payment.capture=2x:unavailable,inventory.reserve=0.05:out_of_stock``.
 Several rules may name the same target; they are checked in the order given.
+A call under a key the provider already acted on gets its first answer again,
+as from an idempotent API: a refusal never hits it, other faults may.
 Counts live in memory, per process: in AWS each Lambda sandbox counts alone.
 """
 
@@ -81,6 +83,14 @@ class FaultKind(StrEnum):
 
 
 DELIVERY_KINDS = frozenset({FaultKind.DELAYED, FaultKind.RETURNED, FaultKind.STUCK})
+REFUSAL_KINDS = frozenset(
+    {
+        FaultKind.TERMINAL,
+        FaultKind.OUT_OF_STOCK,
+        FaultKind.CARD_DECLINED,
+        FaultKind.ADDRESS_UNDELIVERABLE,
+    }
+)
 _REFUSALS: dict[str, type[ProviderError]] = {
     "inventory": OutOfStockError,
     "payment": CardDeclinedError,
@@ -104,6 +114,11 @@ class Fault:
     first_calls: int
     kind: FaultKind
     latency_ms: int = 0
+
+    @property
+    def refuses(self) -> bool:
+        """True for a provider's refusal (card declined, out of stock, ...)."""
+        return self.kind in REFUSAL_KINDS
 
     def error_before(self, target: str) -> type[ProviderError] | None:
         """The error this fault raises before the provider acts, if any."""
@@ -162,9 +177,18 @@ class FaultInjector:
         self._random = random.Random(seed)
         self._sleep = sleep
 
-    def fire(self, target: str, key: str) -> tuple[Fault, ...]:
-        """The faults that hit this call, after sleeping any injected latency."""
-        rules = self._faults.get(target, ())
+    def fire(self, target: str, key: str, *, done: bool = False) -> tuple[Fault, ...]:
+        """The faults that hit this call, after sleeping any injected latency.
+
+        ``done`` says the provider already acted under ``key``. It answers such
+        a call with its first answer, as an idempotent API does, so it cannot
+        refuse it: only faults on the way (5xx, throttling, latency, a lost
+        answer) can hit it. A refusal there would tell the saga that an effect
+        which happened did not, and leave it uncompensated.
+        """
+        rules = tuple(
+            f for f in self._faults.get(target, ()) if not (done and f.refuses)
+        )
         if not rules:
             return ()
         with self._lock:
