@@ -49,6 +49,7 @@ FAULTS = ",".join(
         "inventory.reserve=0.2:throttled",
         "payment.authorize=0.2:timeout",
         "shipping.create=0.2:unavailable",
+        "payment.capture=0.1:timeout",  # acted: its retry must never be refused
         "payment.capture=0.03:card_declined",
         "payment.capture=0.2:unavailable",
         "shipping.track=0.2:throttled",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from orderflow.domain.errors import TransientProviderError
@@ -30,6 +31,7 @@ REPAIR_OPS: dict[RepairKind, Op] = {
 MODEL = OutcomeModel()
 
 
+@cache  # hundreds of steps for a long window, asked on every invocation
 def max_polls(*, first: int, longest: int, window: int) -> int:
     """Polls whose full back-off covers twice the window (HALF jitter halves it)."""
     polls, covered, delay = 1, 0, first
