@@ -103,6 +103,13 @@ SCENARIOS = [
         settings={"approval_timeout_seconds": 1},  # real seconds
     ),
     Scenario(
+        "escalated",
+        high_risk_order("ORD-H-ESC"),
+        (Decision(2, True, B),),  # the first approver lets it time out
+        settings={"approval_timeout_seconds": 1},  # real seconds
+        in_flight=("awaiting-escalated-approval", f"{Op.WAIT_FOR_APPROVAL}-2"),
+    ),
+    Scenario(
         "fulfilment-compensated",
         low_risk_order("ORD-H-UNDO"),
         faults="payment.capture=9x:timeout,inventory.release=2x:throttled",
