@@ -58,7 +58,7 @@ from orderflow.domain.status import OrderStatus
 from orderflow.ports import Providers
 from orderflow.steps.deps import Deps
 from tests.utils.crash import ProcessKilled
-from tests.utils.orders import high_risk_order, low_risk_order
+from tests.utils.orders import high_risk_order, low_risk_order, value_10k_order
 from tests.workflow.conftest import build_harness, history
 
 A, B = "ana@example.com", "bob@example.com"
@@ -117,6 +117,14 @@ PATHS: tuple[Path, ...] = (
         "approve", high_risk_order, OrderStatus.COMPLETED, keeps=True, decisions=(True,)
     ),
     Path(
+        "two-approvers",  # high value: A and B must both approve
+        value_10k_order,
+        OrderStatus.COMPLETED,
+        keeps=True,
+        decisions=(True, True),
+        settings={"approvers": (A, B)},
+    ),
+    Path(
         "reject", high_risk_order, OrderStatus.REJECTED, keeps=False, decisions=(False,)
     ),
     Path(
@@ -140,6 +148,13 @@ PATHS: tuple[Path, ...] = (
         OrderStatus.COMPLETED,
         keeps=True,
         faults="payment.capture=1x:duplicate",
+    ),
+    Path(
+        "reship",  # the parcel comes back; reconciliation ships it again
+        low_risk_order,
+        OrderStatus.COMPLETED,
+        keeps=True,
+        faults="shipping.delivery=1x:returned",
     ),
 )
 

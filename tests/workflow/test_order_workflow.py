@@ -16,7 +16,7 @@ from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.domain.status import OrderStatus
 from orderflow.operations import Op, status_op
-from tests.utils.orders import high_risk_order, low_risk_order
+from tests.utils.orders import high_risk_order, low_risk_order, value_10k_order
 from tests.workflow.conftest import (
     Harness,
     body,
@@ -213,13 +213,6 @@ def score_80_order(order_id: str) -> dict[str, Any]:
     """Fast, high-value, 20-day-old account (55) and over 5,000 (25): score 80."""
     return high_risk_order(
         order_id, items=[{"sku": "TV-98", "quantity": 1, "unit_price": "6000.00"}]
-    )
-
-
-def value_10k_order(order_id: str) -> dict[str, Any]:
-    """A trusted customer's 12,000 order: score 25, but over the 10,000 bar."""
-    return low_risk_order(
-        order_id, items=[{"sku": "WATCH-GOLD", "quantity": 1, "unit_price": "12000.00"}]
     )
 
 
