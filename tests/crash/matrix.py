@@ -1,7 +1,8 @@
 """The crash matrix: kill the orchestrator at every checkpoint boundary of every path.
 
-Each path (auto-approve, approve, reject, time-out then escalate then cancel,
-fulfilment failure with compensation, reconciliation repair) runs once cleanly
+Each path (auto-approve, approve, two approvers, reject, time-out then escalate
+then cancel, fulfilment failure with compensation, reconciliation repair, a
+returned parcel shipped again) runs once cleanly
 in the testing SDK's runner, on a SQLite store and the sandbox providers. The
 clean run lists the path's boundaries: every attempt of every durable operation
 whose function ran (steps, approval contexts, delivery polls), so a new step
@@ -19,8 +20,10 @@ hooks (``on_user_function_start``, ``on_user_function_end``,
 the SDK itself runs unchanged. The runner then invokes the handler again, as
 Lambda does after a dead invocation, and approvals are answered as the path
 says. After every run the store and the ledger must show what the path implies
-(``violations``). ``python -m tests.crash.matrix [--full]`` prints the table and
-exits 1 on any violation; docs/crash-matrix.md has the figures.
+(``violations``). ``--twice`` kills each recovery as well, before the
+checkpoint of the first function it runs. ``python -m tests.crash.matrix
+[--full] [--twice]`` prints the table and exits 1 on any violation;
+docs/crash-matrix.md has the figures.
 """
 
 from __future__ import annotations
@@ -160,11 +163,21 @@ PATHS: tuple[Path, ...] = (
 
 
 class Killer:
-    """The plugin factory: records the boundaries it sees, kills at its target once."""
+    """The plugin factory: records the boundaries it sees, kills at its target once.
 
-    def __init__(self, target: tuple[Boundary, KillPoint] | None = None) -> None:
+    With ``again``, the recovery dies too: the first function that returns in a
+    later invocation is killed before its checkpoint, once.
+    """
+
+    def __init__(
+        self, target: tuple[Boundary, KillPoint] | None = None, *, again: bool = False
+    ) -> None:
         self.target = target
+        self.again = again
         self.fired = False
+        self.fired_again = False
+        self._invocations = 0
+        self._killed_in = 0  # the invocation the first kill ended
         self._seen: dict[tuple[str, int | None], Boundary] = {}  # in first-run order
         self._running: dict[str, int | None] = {}  # op id -> attempt last started
 
@@ -177,6 +190,7 @@ class Killer:
         self, info: InvocationStartInfo, /
     ) -> DurableInstrumentationPlugin:
         """One plugin per invocation, all reporting to this killer."""
+        self._invocations += 1
         return _KillPlugin(self)
 
     def started(self, info: UserFunctionStartInfo) -> None:
@@ -203,12 +217,27 @@ class Killer:
         self._at(*key, KillPoint.AFTER_CHECKPOINT)
 
     def _at(self, op_id: str, attempt: int | None, point: KillPoint) -> None:
-        if self.fired or self.target is None:
+        if self.target is None:
             return
         boundary, kill_point = self.target
-        if (boundary.op_id, boundary.attempt, kill_point) == (op_id, attempt, point):
-            self.fired = True
-            raise ProcessKilled(f"killed {point} {boundary.label}")
+        if not self.fired:
+            if (boundary.op_id, boundary.attempt, kill_point) == (
+                op_id,
+                attempt,
+                point,
+            ):
+                self.fired, self._killed_in = True, self._invocations
+                raise ProcessKilled(f"killed {point} {boundary.label}")
+        elif (
+            self.again
+            and not self.fired_again
+            and point is KillPoint.BEFORE_CHECKPOINT
+            and self._invocations > self._killed_in
+        ):
+            self.fired_again = True
+            raise ProcessKilled(
+                f"killed again {point}, recovering from {boundary.label}"
+            )
 
 
 class _KillPlugin(DurableInstrumentationPlugin):
@@ -262,8 +291,10 @@ def run_path(
     target: tuple[Boundary, KillPoint] | None = None,
     *,
     wrap: Callable[[Providers], Providers] | None = None,
+    again: bool = False,
 ) -> Run:
-    """Run ``path`` to its end on a fresh store, killing at ``target`` once."""
+    """Run ``path`` to its end on a fresh store, killing at ``target`` once
+    (and its recovery too, with ``again``)."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as home, ExitStack() as stack:
         store = SqliteStore(FsPath(home) / "orderflow.db")
@@ -274,7 +305,7 @@ def run_path(
                 store_url=f"sqlite:{store.path}", faults=path.faults, **path.settings
             ),
         )
-        killer = Killer(target)
+        killer = Killer(target, again=again)
         h = build_harness(deps, wrap=wrap, plugins=[killer], redelivery_seconds=0)
         stack.callback(h.runner.close)
         arn = h.start(path.order(ORDER_ID))
@@ -368,6 +399,7 @@ class PathReport:
     runs: int = 0
     seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
+    killed_twice: int = 0  # runs whose recovery was killed too (``again``)
 
 
 def plan(
@@ -396,8 +428,10 @@ def run_matrix(
     *,
     runs_per_path: int | None = None,
     wrap: Callable[[Providers], Providers] | None = None,
+    again: bool = False,
 ) -> list[PathReport]:
-    """Each path clean, then killed once per (sampled) boundary and kill point."""
+    """Each path clean, then killed once per (sampled) boundary and kill point
+    (and, with ``again``, killed once more while it recovers)."""
     reports = []
     for path in paths:
         clean = run_path(path, wrap=wrap)
@@ -407,8 +441,9 @@ def run_matrix(
             for v in violations(path, clean.snapshot, clean.snapshot)
         ]
         for boundary, point in plan(report.boundaries, runs_per_path):
-            run = run_path(path, (boundary, point), wrap=wrap)
+            run = run_path(path, (boundary, point), wrap=wrap, again=again)
             report.runs += 1
+            report.killed_twice += run.killer.fired_again
             report.seconds += run.seconds
             where = f"{path.name}/{boundary.label}/{point}"
             if not run.killer.fired:
@@ -432,9 +467,12 @@ def table(reports: list[PathReport]) -> str:
     boundaries = [b for r in reports for b in r.boundaries]
     pairs = sum(len(b.points) for b in boundaries)
     found = [v for r in reports for v in r.violations]
+    twice = sum(r.killed_twice for r in reports)
     rows.append(
         f"matrix: {len(reports)} paths, {len(boundaries)} boundaries, "
-        f"{pairs} (boundary, kill point) pairs; ran {runs}; violations: {len(found)}"
+        f"{pairs} (boundary, kill point) pairs; ran {runs}"
+        + (f" ({twice} with the recovery killed too)" if twice else "")
+        + f"; violations: {len(found)}"
     )
     return "\n".join(rows + [f"VIOLATION {v}" for v in found])
 
@@ -448,12 +486,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full", action="store_true", help="every boundary (default: a sample)"
     )
+    parser.add_argument(
+        "--twice",
+        action="store_true",
+        help="kill each recovery too, before the checkpoint of its first function",
+    )
     args = parser.parse_args(argv)
     # The SDK logs each failed step attempt, and the compensate path fails some
     # on purpose: keep the table readable.
     logging.disable(logging.ERROR)
     started = time.perf_counter()
-    reports = run_matrix(runs_per_path=None if args.full else REDUCED_RUNS_PER_PATH)
+    reports = run_matrix(
+        runs_per_path=None if args.full else REDUCED_RUNS_PER_PATH, again=args.twice
+    )
     sys.stdout.write(table(reports) + "\n")
     sys.stdout.write(f"runtime: {time.perf_counter() - started:.0f} s\n")
     return 1 if any(r.violations for r in reports) else 0

@@ -40,6 +40,15 @@ def test_a_sample_of_the_crash_matrix_keeps_every_invariant() -> None:
     assert [v for r in reports for v in r.violations] == [], table(reports)
 
 
+def test_a_recovery_killed_too_keeps_every_invariant() -> None:
+    chosen = [p for p in PATHS if p.name in ("approve", "compensate", "reship")]
+
+    reports = run_matrix(chosen, runs_per_path=4, again=True)
+
+    assert all(r.killed_twice == r.runs >= 4 for r in reports), table(reports)
+    assert [v for r in reports for v in r.violations] == [], table(reports)
+
+
 class ForgetfulPayment:
     """A payment adapter that drops the caller's key: each call a new effect."""
 
