@@ -103,15 +103,15 @@ bench: $(BIN)/.bench-installed
 		echo "== $$f"; PYTHONPATH=. $(BIN)/python $$f || exit 1; \
 	done
 
-# Proof under load (docs/benchmarks.md#proof), each script exits 1 on a violation:
-# 1,000 orders and 200 racing approval POSTs; 200 faulty orders through 5 SIGKILLs
-# of the whole stack; then the crash matrix.
-# The full proofs (make test runs reduced ones): 1,000 orders and racing
-# approvals, SIGKILLs of the whole stack under a faulty batch, the crash matrix.
+# The full proofs (docs/benchmarks.md#proof; make test runs reduced ones), each
+# exiting 1 on a violation: 1,000 orders and 200 racing approval POSTs; 200
+# faulty orders through 5 SIGKILLs of the whole stack; the crash matrix, then
+# again with every recovery killed too.
 proof: $(BIN)/.installed
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.stack_kills
 	$(BIN)/python -m tests.crash.matrix --full
+	$(BIN)/python -m tests.crash.matrix --full --twice
 
 train: $(BIN)/.installed
 	$(BIN)/python -m models.train
