@@ -134,8 +134,12 @@ SENTENCES: dict[str, Callable[[Order], str | None]] = {
 def contributions(scorer: Scorer, x: list[float]) -> list[tuple[str, float]]:
     """Each group's share of the model score, largest first."""
     parts = scorer.components(x)
-    score = scorer.model_score(x)
-    by_pattern = parts.pattern_score() >= scorer.anomaly_score(parts.anomaly)
+    pattern, anomaly = parts.pattern_score(), scorer.anomaly_score(parts.anomaly)
+    score = max(pattern, anomaly)  # scorer.model_score(x)
+    # Explain the estimator that set the score; only that one is asked again.
+    by_pattern = pattern >= anomaly
+    measure = scorer.raw if by_pattern else scorer.anomaly
+    base = parts.raw if by_pattern else parts.anomaly
     weights = []
     for group, names in GROUPS.items():
         ordinary = list(x)
@@ -143,8 +147,7 @@ def contributions(scorer: Scorer, x: list[float]) -> list[tuple[str, float]]:
             ordinary[INDEX[name]] = scorer.typical[INDEX[name]]
         if ordinary == x:
             continue
-        other = scorer.components(ordinary)
-        drop = parts.raw - other.raw if by_pattern else parts.anomaly - other.anomaly
+        drop = base - measure(ordinary)
         if drop > 0:
             weights.append((group, drop))
     total = sum(w for _, w in weights)

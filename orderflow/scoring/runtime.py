@@ -131,9 +131,22 @@ class Scorer:
     def components(self, x: list[float]) -> Components:
         """Both estimators' outputs for feature vector ``x``."""
         x32 = as_float32(x)
-        raw = self._gbm_init + self._gbm.leaf_sum(x32, self._gbm_rate)
+        return Components(raw=self._raw(x32), anomaly=self._anomaly(x32))
+
+    def raw(self, x: list[float]) -> float:
+        """The boosted trees' log-odds alone (``components(x).raw``)."""
+        return self._raw(as_float32(x))
+
+    def anomaly(self, x: list[float]) -> float:
+        """The isolation forest's anomaly alone (``components(x).anomaly``)."""
+        return self._anomaly(as_float32(x))
+
+    def _raw(self, x32: list[float]) -> float:
+        return self._gbm_init + self._gbm.leaf_sum(x32, self._gbm_rate)
+
+    def _anomaly(self, x32: list[float]) -> float:
         depth = self._iforest.leaf_sum(x32)
-        return Components(raw=raw, anomaly=2.0 ** (-depth / self._if_denominator))
+        return float(2.0 ** (-depth / self._if_denominator))
 
     def anomaly_score(self, anomaly: float) -> float:
         """The anomaly on the 0-100 scale (capped: see the module docstring)."""

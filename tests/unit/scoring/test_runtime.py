@@ -98,6 +98,17 @@ def test_components_are_probabilities_and_the_score_is_on_0_to_100(
         assert 0 <= scorer.model_score(x) <= 100
 
 
+def test_each_estimator_alone_gives_what_components_give(
+    scorer: runtime.Scorer,
+) -> None:
+    # The explanation asks one estimator at a time; it must agree to the bit.
+    for name in ("order-low-risk.json", "order-high-risk.json"):
+        x = extract(parse_order(load_event(name)))
+        parts = scorer.components(x)
+
+        assert (scorer.raw(x), scorer.anomaly(x)) == (parts.raw, parts.anomaly)
+
+
 def test_anomaly_score_is_capped_below_any_reject_bar(scorer: runtime.Scorer) -> None:
     assert scorer.anomaly_score(1.0) == max(scorer.knots_y) == 60
     assert scorer.anomaly_score(0.0) == 0
