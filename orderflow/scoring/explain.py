@@ -27,7 +27,7 @@ from orderflow.scoring.features import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from orderflow.scoring.runtime import Scorer
+    from orderflow.scoring.runtime import Components, Scorer
 
 MIN_POINTS = 5
 MAX_REASONS = 3
@@ -131,13 +131,13 @@ SENTENCES: dict[str, Callable[[Order], str | None]] = {
 }
 
 
-def contributions(scorer: Scorer, x: list[float]) -> list[tuple[str, float]]:
-    """Each group's share of the model score, largest first."""
-    parts = scorer.components(x)
-    pattern, anomaly = parts.pattern_score(), scorer.anomaly_score(parts.anomaly)
-    score = max(pattern, anomaly)  # scorer.model_score(x)
+def contributions(
+    scorer: Scorer, x: list[float], parts: Components
+) -> list[tuple[str, float]]:
+    """Each group's share of the model score (``parts`` is ``x``'s), largest first."""
+    score = scorer.score_of(parts)
     # Explain the estimator that set the score; only that one is asked again.
-    by_pattern = pattern >= anomaly
+    by_pattern = parts.pattern_score() >= scorer.anomaly_score(parts.anomaly)
     measure = scorer.raw if by_pattern else scorer.anomaly
     base = parts.raw if by_pattern else parts.anomaly
     weights = []
@@ -155,10 +155,13 @@ def contributions(scorer: Scorer, x: list[float]) -> list[tuple[str, float]]:
     return sorted(shares, key=lambda share: share[1], reverse=True)
 
 
-def signals(scorer: Scorer, order: Order, x: list[float]) -> tuple[Signal, ...]:
-    """The model's reasons for ``order``, strongest first (at most MAX_REASONS)."""
+def signals(
+    scorer: Scorer, order: Order, x: list[float], parts: Components
+) -> tuple[Signal, ...]:
+    """The model's reasons for ``order`` (features ``x``, estimators' outputs
+    ``parts``), strongest first (at most MAX_REASONS)."""
     found = []
-    for group, points in contributions(scorer, x):
+    for group, points in contributions(scorer, x, parts):
         sentence = SENTENCES[group](order)
         if points >= MIN_POINTS and sentence is not None:
             found.append(Signal(f"model:{group}", round(points), sentence))

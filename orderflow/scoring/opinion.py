@@ -28,12 +28,12 @@ def opinion(
     parts = scorer.components(x)
     pattern = parts.pattern_score()
     anomaly = scorer.anomaly_score(parts.anomaly)
-    score = max(pattern, anomaly)
+    score = scorer.score_of(parts)
     return ModelOpinion(
         score=round(score),
         pattern=round(pattern),
         anomaly=round(anomaly),
-        signals=explain.signals(scorer, order, x)
+        signals=explain.signals(scorer, order, x, parts)
         if reasons and score >= explain.MIN_POINTS
         else (),
         out_of_range=explain.out_of_range(scorer, order, x),

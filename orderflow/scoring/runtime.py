@@ -158,8 +158,11 @@ class Scorer:
 
     def model_score(self, x: list[float]) -> float:
         """The model's 0-100 score for feature vector ``x``."""
-        c = self.components(x)
-        return max(c.pattern_score(), self.anomaly_score(c.anomaly))
+        return self.score_of(self.components(x))
+
+    def score_of(self, parts: Components) -> float:
+        """The model's 0-100 score from its estimators' outputs ``parts``."""
+        return max(parts.pattern_score(), self.anomaly_score(parts.anomaly))
 
     def out_of_range(self, x: list[float]) -> list[str]:
         """The features of ``x`` far outside the training ranges."""

@@ -45,6 +45,7 @@ from orderflow.domain.errors import (
     ProviderError,
     ProviderThrottledError,
     ProviderUnavailableError,
+    TerminalProviderError,
 )
 
 TARGETS = frozenset(
@@ -83,14 +84,6 @@ class FaultKind(StrEnum):
 
 
 DELIVERY_KINDS = frozenset({FaultKind.DELAYED, FaultKind.RETURNED, FaultKind.STUCK})
-REFUSAL_KINDS = frozenset(
-    {
-        FaultKind.TERMINAL,
-        FaultKind.OUT_OF_STOCK,
-        FaultKind.CARD_DECLINED,
-        FaultKind.ADDRESS_UNDELIVERABLE,
-    }
-)
 _REFUSALS: dict[str, type[ProviderError]] = {
     "inventory": OutOfStockError,
     "payment": CardDeclinedError,
@@ -103,6 +96,10 @@ _BEFORE: dict[FaultKind, type[ProviderError]] = {
     FaultKind.OUT_OF_STOCK: OutOfStockError,
     FaultKind.CARD_DECLINED: CardDeclinedError,
     FaultKind.ADDRESS_UNDELIVERABLE: AddressUndeliverableError,
+}
+# The kinds that are a provider's refusal: ``terminal``, and those raising one.
+_REFUSAL_KINDS = frozenset({FaultKind.TERMINAL}) | {
+    kind for kind, error in _BEFORE.items() if issubclass(error, TerminalProviderError)
 }
 
 
@@ -118,7 +115,7 @@ class Fault:
     @property
     def refuses(self) -> bool:
         """True for a provider's refusal (card declined, out of stock, ...)."""
-        return self.kind in REFUSAL_KINDS
+        return self.kind in _REFUSAL_KINDS
 
     def error_before(self, target: str) -> type[ProviderError] | None:
         """The error this fault raises before the provider acts, if any."""
