@@ -147,8 +147,7 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         detail: dict[str, Any] | None = None,
     ) -> bool:
         """Move the order to terminal ``status`` unless it has already ended."""
-        if not status.is_terminal:
-            raise ValueError(f"end_order needs a terminal status, got {status}")
+        status.require_terminal()
         ended = {f":t{i}": s.value for i, s in enumerate(sorted(TERMINAL_STATUSES))}
         condition = f"NOT #status IN ({', '.join(ended)})"
         return self._move(order_id, status, at, detail, condition, ended)

@@ -211,8 +211,7 @@ class SqliteStore(SqliteApprovalRecords):
         detail: dict[str, Any] | None = None,
     ) -> bool:
         """Move the order to terminal ``status`` unless it has already ended."""
-        if not status.is_terminal:
-            raise ValueError(f"end_order needs a terminal status, got {status}")
+        status.require_terminal()
         return self._move(
             order_id, status, at, detail, refuse=lambda now: now.is_terminal
         )

@@ -24,6 +24,11 @@ class OrderStatus(StrEnum):
         """True when nothing more will happen to the order."""
         return self in TERMINAL_STATUSES
 
+    def require_terminal(self) -> None:
+        """Raise ValueError unless terminal: what ``Store.end_order`` accepts."""
+        if not self.is_terminal:
+            raise ValueError(f"end_order needs a terminal status, got {self}")
+
 
 TERMINAL_STATUSES = frozenset(
     {
