@@ -61,7 +61,8 @@ from orderflow.domain.status import OrderStatus
 from orderflow.ports import Providers
 from orderflow.steps.deps import Deps
 from tests.utils.crash import ProcessKilled
-from tests.utils.orders import high_risk_order, low_risk_order, value_10k_order
+from tests.utils.orders import high_risk_order, low_risk_order
+from tests.utils.risky import value_10k_order
 from tests.workflow.conftest import build_harness, history
 
 A, B = "ana@example.com", "bob@example.com"

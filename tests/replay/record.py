@@ -38,9 +38,9 @@ from orderflow.operations import Op
 from orderflow.steps.deps import Deps
 from tests.conftest import sandbox_deps
 from tests.replay.history import RecordingStore, save, to_json
-from tests.utils.orders import high_risk_order, low_risk_order, value_10k_order
+from tests.utils.orders import high_risk_order, low_risk_order
+from tests.utils.risky import policy_reject_order, value_10k_order
 from tests.workflow.conftest import body, build_harness
-from tests.workflow.test_order_workflow import policy_reject_order
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 A, B = "approver@example.com", "manager@example.com"

@@ -27,10 +27,3 @@ def high_risk_order(order_id: str = "ORD-T-HIGH", **changes: Any) -> dict[str, A
     order: dict[str, Any] = copy.deepcopy(load_event("order-high-risk.json"))
     order.update(order_id=order_id, **changes)
     return order
-
-
-def value_10k_order(order_id: str) -> dict[str, Any]:
-    """A trusted customer's 12,000 order: score 25, but over the 10,000 bar."""
-    return low_risk_order(
-        order_id, items=[{"sku": "WATCH-GOLD", "quantity": 1, "unit_price": "12000.00"}]
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.utils.orders import low_risk_order
+from tests.utils.orders import high_risk_order, low_risk_order
 
 
 def takeover_order(order_id: str = "ORD-T-ATO") -> dict[str, Any]:
@@ -33,4 +33,23 @@ def out_of_range_order(order_id: str = "ORD-T-OOD") -> dict[str, Any]:
     """900 bolts at 0.20: cheap and harmless-looking, but unlike any training order."""
     return low_risk_order(
         order_id, items=[{"sku": "BOLT-1", "quantity": 900, "unit_price": "0.20"}]
+    )
+
+
+def policy_reject_order(order_id: str = "ORD-T-POLICY") -> dict[str, Any]:
+    """Every rule fires: 3-day-old account, overnight, 6,000 on a gift card, abroad."""
+    order = high_risk_order(
+        order_id,
+        items=[{"sku": "GPU-X", "quantity": 1, "unit_price": "6000.00"}],
+        billing_country="CA",
+        payment_method="gift_card",
+    )
+    order["customer"]["account_age_days"] = 3
+    return order
+
+
+def value_10k_order(order_id: str) -> dict[str, Any]:
+    """A trusted customer's 12,000 order: score 25, but over the 10,000 bar."""
+    return low_risk_order(
+        order_id, items=[{"sku": "WATCH-GOLD", "quantity": 1, "unit_price": "12000.00"}]
     )

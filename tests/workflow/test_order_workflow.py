@@ -16,7 +16,8 @@ from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.domain.status import OrderStatus
 from orderflow.operations import Op, status_op
-from tests.utils.orders import high_risk_order, low_risk_order, value_10k_order
+from tests.utils.orders import high_risk_order, low_risk_order
+from tests.utils.risky import policy_reject_order, value_10k_order
 from tests.workflow.conftest import (
     Harness,
     body,
@@ -41,18 +42,6 @@ FULFIL_AND_RECONCILE = [
 # Book 39.99 + 2 x 12.50 mugs; laptop 2,899.00.
 LOW_RISK_CENTS = 64_99
 HIGH_RISK_CENTS = 2_899_00
-
-
-def policy_reject_order(order_id: str = "ORD-T-POLICY") -> dict[str, Any]:
-    """Every rule fires: 3-day-old account, overnight, 6,000 on a gift card, abroad."""
-    order = high_risk_order(
-        order_id,
-        items=[{"sku": "GPU-X", "quantity": 1, "unit_price": "6000.00"}],
-        billing_country="CA",
-        payment_method="gift_card",
-    )
-    order["customer"]["account_age_days"] = 3
-    return order
 
 
 def test_low_risk_order_completes_without_a_human(
