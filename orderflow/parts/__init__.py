@@ -1,0 +1,1 @@
+"""Process-agnostic parts: they know subjects, statuses and steps, never orders."""

@@ -1,0 +1,1 @@
+"""The business processes: one folder each, registered in ``orderflow.registry``."""
