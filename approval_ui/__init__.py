@@ -1,6 +1,6 @@
 """The approval page: Jinja2 templates and one stylesheet, no JavaScript.
 
-Rendered by ``orderflow.approval_pages`` for functions/approval_api (and, on the
+Rendered by ``orderflow.parts.approvals.pages`` for functions/approval_api (and, on the
 local stack only, for the GET /outbox mailbox). Shipped in the shared layer as
 package data, so the approval function reads them from ``/opt/python``.
 """

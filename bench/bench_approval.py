@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.ratios import QUICK, Figure, percentile, report
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import csrf_in, fetch, link_of
 from tests.utils.orders import high_risk_order

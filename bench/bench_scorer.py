@@ -3,7 +3,8 @@
 Refits the estimators behind models/risk-model.json from the seed (and checks
 they export to the committed bytes), then measures four ways of serving them:
 
-- runtime: orderflow.scoring.runtime, pure Python over the JSON artifact (shipped);
+- runtime: orderflow.processes.orders.scoring.runtime, pure Python over the JSON
+  artifact (shipped);
 - numpy: the same artifact walked with numpy arrays, all trees at once;
 - onnxruntime: the estimators exported with skl2onnx;
 - scikit-learn: the estimators loaded with joblib (the baseline).
@@ -43,9 +44,9 @@ from models.export import dumps  # noqa: E402
 from models.generator import KNOWN  # noqa: E402
 from models.train import SEED, SIZES, artifact, fit  # noqa: E402
 from orderflow.config import Settings  # noqa: E402
-from orderflow.domain.order import parse_order  # noqa: E402
-from orderflow.scoring import runtime  # noqa: E402
-from orderflow.scoring.features import extract  # noqa: E402
+from orderflow.processes.orders.order import parse_order  # noqa: E402
+from orderflow.processes.orders.scoring import runtime  # noqa: E402
+from orderflow.processes.orders.scoring.features import extract  # noqa: E402
 
 COLD_RUNS = 1 if QUICK else 7
 WARM_RUNS = 100 if QUICK else 2_000
@@ -55,7 +56,7 @@ SAMPLE = json.loads((ROOT / "events" / "order-high-risk.json").read_text())
 # Each cold-start script prints {"ready": seconds from its first line}.
 COLD = {
     "runtime": """
-from orderflow.scoring import runtime
+from orderflow.processes.orders.scoring import runtime
 s = runtime.load({path!r}, {sha!r})
 s.model_score({x!r})
 """,
@@ -162,7 +163,7 @@ def warm(ctx: dict[str, Any]) -> dict[str, float]:
     import onnxruntime as ort
 
     from bench.numpy_walk import NumpyScorer
-    from orderflow.scoring.opinion import opinion
+    from orderflow.processes.orders.scoring.opinion import opinion
 
     x, row = ctx["x"], np.array([ctx["x"]])
     scorer = runtime.load(ctx["path"], ctx["sha"])

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bench.proof import check_orders, wait_terminal
 from bench.ratios import percentile
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import Answer, csrf_in, fetch, link_of
 from tests.utils.orders import high_risk_order, low_risk_order

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.ledger import Books
-from orderflow.domain.order import parse_order
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.ledger import Books
+from orderflow.processes.orders.order import parse_order
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 
 DECISIONS = frozenset({"approved", "rejected"})

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.proof import check_orders, wait_terminal
-from orderflow.domain.approval_mail import links_in
-from orderflow.domain.status import OrderStatus
+from orderflow.parts.approvals.mail import links_in
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import csrf_in, fetch
 from tests.utils.orders import high_risk_order, low_risk_order

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from models import evaluate, generator
-from orderflow.scoring.explain import GROUPS
-from orderflow.scoring.features import FEATURES, RANGED
+from orderflow.processes.orders.scoring.explain import GROUPS
+from orderflow.processes.orders.scoring.features import FEATURES, RANGED
 
 
 def _pct(x: float | None) -> str:
@@ -138,7 +138,7 @@ by hand. Artifact `models/risk-model.json`: {m["model"]["bytes"]:,} bytes, sha25
 
 It scores an order's risk from 0 to 100 in the workflow's `validate-order`
 step. The score the order is routed on is the higher of the policy rules'
-score (orderflow/domain/risk.py) and the model score, which is itself the
+score (orderflow/processes/orders/risk.py) and the model score, which is itself the
 higher of two parts:
 
 - **pattern**: a gradient-boosted classifier ({gbm_trees} trees
@@ -188,7 +188,8 @@ estimator saw. The generator's documentation:
 
 {_data(m)}
 
-Features (orderflow/scoring/features.py, shared by training and serving):
+Features (orderflow/processes/orders/scoring/features.py, shared by training and
+serving):
 {features}.
 
 ## Held-out results (test split, {sum(m["data"]["test"].values()):,} orders)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.generator import generate
-from orderflow.domain.order import Order, parse_order
-from orderflow.domain.risk import RiskAssessment, assess
-from orderflow.scoring.features import extract
+from orderflow.processes.orders.order import Order, parse_order
+from orderflow.processes.orders.risk import RiskAssessment, assess
+from orderflow.processes.orders.scoring.features import extract
 
 
 @dataclass(frozen=True)

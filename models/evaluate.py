@@ -15,9 +15,9 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from models.dataset import Dataset
-from orderflow.domain.risk import RiskAssessment, blend
-from orderflow.domain.routing import Route, RoutingPolicy
-from orderflow.scoring.opinion import opinion
+from orderflow.processes.orders.risk import RiskAssessment, blend
+from orderflow.processes.orders.routing import Route, RoutingPolicy
+from orderflow.processes.orders.scoring.opinion import opinion
 
 # How the thresholds are chosen on the validation split.
 HUMAN_BUDGET = 0.06  # at most this share of normal orders goes to a human

@@ -1,7 +1,8 @@
 """Turn the fitted scikit-learn estimators into the serving artifact (plain JSON).
 
 The artifact holds each tree as flat arrays (feature, threshold, children, leaf
-value), which ``orderflow.scoring.runtime`` walks in pure Python. Leaf values are
+value), which ``orderflow.processes.orders.scoring.runtime`` walks in pure Python.
+Leaf values are
 precomputed so the runtime adds numbers up in the same order scikit-learn does:
 
 - IsolationForest: leaf value = depth + c(samples in leaf) - 1, summed over the

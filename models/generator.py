@@ -2,7 +2,8 @@
 
 Everything comes from one ``random.Random(seed)``, so a seed gives the same orders
 on every run and machine. Orders are plain dicts that satisfy the Order schema
-(``orderflow.domain.order``), risk context included when the "storefront" sends it.
+(``orderflow.processes.orders.order``), risk context included when the
+"storefront" sends it.
 
 Normal traffic (label 0), by segment:
 - everyday: 1-6 lines of books, home, apparel, toys, beauty and electronics;

@@ -30,7 +30,7 @@ from models import card, evaluate
 from models.dataset import Dataset, build
 from models.export import FORMAT, dumps, export_gbm, export_iforest
 from models.generator import KNOWN, PATTERNS
-from orderflow.scoring.features import FEATURES, RANGED
+from orderflow.processes.orders.scoring.features import FEATURES, RANGED
 
 SEED = 20_261_101
 MODEL_NAME = "orderflow-risk"
@@ -100,7 +100,7 @@ def parity(
     test: Dataset, path: str, sha256: str, iforest: IsolationForest, gbm: Any
 ) -> dict[str, float]:
     """Largest gap between the runtime and scikit-learn on the test split."""
-    from orderflow.scoring import runtime
+    from orderflow.processes.orders.scoring import runtime
 
     scorer = runtime.load(path, sha256)
     parts = [scorer.components(row) for row in test.X.tolist()]

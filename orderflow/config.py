@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orderflow.domain.routing import RoutingPolicy
+from orderflow.processes.orders.routing import RoutingPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

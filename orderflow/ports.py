@@ -19,7 +19,7 @@ from orderflow.domain.records import (
     OutboxMessage,
 )
 from orderflow.domain.shipping import Tracking
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 
 
 class Alerts(Protocol):

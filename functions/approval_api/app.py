@@ -3,7 +3,7 @@
 GET and HEAD render and change nothing; OPTIONS lists the methods; POST, with
 the page's CSRF value, decides once and completes the workflow's callback
 through the Lambda API. Every answer, errors included, is an HTML page with the
-security headers (``orderflow.approval_pages.SECURITY_HEADERS``). The routes
+security headers (``orderflow.parts.approvals.pages.SECURITY_HEADERS``). The routes
 are public (no IAM auth) and throttled in template.yaml: the token is the
 credential. Never log the event: its path carries the token.
 """
@@ -24,10 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.stores import store_from_url
-from orderflow.approval_desk import ApprovalDesk, Client
-from orderflow.approval_pages import SECURITY_HEADERS, Page, Problem, problem
-from orderflow.approval_pages import stylesheet as css_page
 from orderflow.config import Settings
+from orderflow.parts.approvals.desk import ApprovalDesk, Client
+from orderflow.parts.approvals.pages import SECURITY_HEADERS, Page, Problem, problem
+from orderflow.parts.approvals.pages import stylesheet as css_page
 
 SETTINGS = Settings.from_env()
 MAX_FORM_BYTES = 16 * 1024

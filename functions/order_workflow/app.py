@@ -45,21 +45,30 @@ from aws_durable_execution_sdk_python.config import (
 from aws_durable_execution_sdk_python.serdes import JsonSerDes
 from aws_durable_execution_sdk_python.types import WaitForCallbackContext
 
-from orderflow import saga
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.domain.escalation import approval_chain, next_approver, read_verdict
-from orderflow.domain.routing import Route
-from orderflow.domain.status import OrderStatus
-from orderflow.durable import (
+from orderflow.parts import readmodel, saga
+from orderflow.parts.approvals import steps as approval
+from orderflow.parts.approvals.escalation import (
+    approval_chain,
+    next_approver,
+    read_verdict,
+)
+from orderflow.parts.deps import Deps
+from orderflow.parts.durable import (
     no_retry,
     store_retry,
 )
-from orderflow.operations import Op, status_op
-from orderflow.steps import approval, readmodel, reconciliation, validation
-from orderflow.steps.deps import Deps
-from orderflow.steps.fulfilment import FULFILMENT, idempotency_key, shipment_key
+from orderflow.processes.orders import reconciliation, validation
+from orderflow.processes.orders.fulfilment import (
+    FULFILMENT,
+    idempotency_key,
+    shipment_key,
+)
+from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.routing import Route
+from orderflow.processes.orders.status import OrderStatus
 
 Result = dict[str, Any]
 

@@ -15,11 +15,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orderflow import intake
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.http_errors import register_error_handlers
+from orderflow.processes.orders import intake
 
 SETTINGS = Settings.from_env()
 logger = Logger(service="orderflow-start-order")

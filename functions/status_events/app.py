@@ -134,7 +134,7 @@ def _redeliver(now: datetime) -> int:
     longer than Lambda's 15-minute maximum, so a decision older than that whose
     order still waits will never be delivered by its request: deliver it here.
     """
-    from orderflow.approval_desk import redeliver_interrupted  # jinja2: lazily
+    from orderflow.parts.approvals.desk import redeliver_interrupted  # jinja2: lazily
 
     return redeliver_interrupted(
         store,

@@ -45,7 +45,7 @@ from orderflow.domain.records import (
     OutboxMessage,
     StatusChange,
 )
-from orderflow.domain.status import TERMINAL_STATUSES, OrderStatus
+from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from orderflow.domain.approval_mail import redact_links
 from orderflow.domain.records import OutboxMessage
+from orderflow.parts.approvals.mail import redact_links
 from orderflow.ports import Notifier, Store
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ from orderflow.domain.records import (
     OutboxMessage,
     StatusChange,
 )
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (

@@ -48,7 +48,7 @@ class OrderConflictError(OrderflowError):
 
 
 # The named provider errors. Adapters raise these and nothing vaguer: the retry
-# strategies (orderflow/durable.py) retry the three transient ones by name, and
+# strategies (orderflow/parts/durable.py) retry the three transient ones by name, and
 # every terminal one fails its step at once.
 
 

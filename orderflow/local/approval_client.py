@@ -14,10 +14,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from orderflow.domain.approval_mail import LINK_RE, links_in
 from orderflow.domain.records import ApprovalRequest
+from orderflow.parts.approvals.mail import LINK_RE, links_in
+from orderflow.parts.approvals.steps import approval_message_id
 from orderflow.ports import Store
-from orderflow.steps.approval import approval_message_id
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _TITLE = re.compile(r"<h1>(.*?)</h1>", re.S)

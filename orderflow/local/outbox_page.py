@@ -8,7 +8,7 @@ through SES instead.
 from __future__ import annotations
 
 from orderflow.adapters.stores import store_from_url
-from orderflow.approval_pages import mailbox
+from orderflow.parts.approvals.pages import mailbox
 
 
 class OutboxPage:

@@ -201,7 +201,7 @@ class LocalStack:
         """
         from orderflow.adapters.lambda_callbacks import LambdaCallbacks
         from orderflow.adapters.stores import store_from_url
-        from orderflow.approval_desk import redeliver_interrupted
+        from orderflow.parts.approvals.desk import redeliver_interrupted
 
         redeliver_interrupted(
             store_from_url(f"sqlite:{self.config.home / 'orderflow.db'}"),

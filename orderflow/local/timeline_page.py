@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from orderflow.adapters.stores import store_from_url
-from orderflow.approval_pages import ROOT_CSS_HREF, Page, render
 from orderflow.local.report import execution_report
+from orderflow.parts.approvals.pages import ROOT_CSS_HREF, Page, render
 
 WIDTH = 600  # the SVG's user units across the whole execution
 

@@ -2,7 +2,7 @@
 
 - Lambda's ``Durable Execution Status Change`` (source ``aws.lambda``), one per
   change of an execution's status. The execution is named after the order id
-  (``orderflow.intake``), so ``durableExecutionName`` is the order id.
+  (``orderflow.processes.orders.intake``), so ``durableExecutionName`` is the order id.
 - EventBridge's ``Scheduled Event``, which triggers the stuck-approvals check;
   its ``time`` is the check's "now", so a run is reproducible from its event.
 """

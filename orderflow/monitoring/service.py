@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orderflow.domain.records import Alert, ApprovalRequest
-from orderflow.domain.status import OrderStatus
 from orderflow.monitoring.alerts import (
     MONITOR_KINDS,
     REASONS,
@@ -36,6 +35,7 @@ from orderflow.monitoring.alerts import (
 from orderflow.monitoring.events import ExecutionStatus, StatusChangeDetail
 from orderflow.monitoring.history import ExecutionSummary
 from orderflow.ports import Alerts, Store
+from orderflow.processes.orders.status import OrderStatus
 
 MONITOR = "orderflow-monitor"  # decided_by on approvals the monitor expires
 PENDING, EXPIRED = "PENDING", "EXPIRED"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.utils.orders import high_risk_order
 

@@ -24,9 +24,9 @@ import pytest
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.errors import ShipmentNotFoundError
-from orderflow.domain.ledger import Books
 from orderflow.domain.shipping import ShipmentStatus
 from orderflow.ports import Providers
+from orderflow.processes.orders.ledger import Books
 
 
 @pytest.fixture(params=["sandbox"])

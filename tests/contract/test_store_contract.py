@@ -19,8 +19,8 @@ from moto import mock_aws
 from orderflow.adapters.dynamodb_store import DynamoDbStore, table_definition
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.records import Alert, ApprovalRequest, Effect, OutboxMessage
-from orderflow.domain.status import OrderStatus
 from orderflow.ports import Store
+from orderflow.processes.orders.status import OrderStatus
 
 T0 = "2025-01-01T00:00:00+00:00"
 T1 = "2025-01-01T00:01:00+00:00"

@@ -55,11 +55,11 @@ from aws_durable_execution_sdk_python.plugin import (
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.domain.ledger import Books
-from orderflow.domain.order import parse_order
-from orderflow.domain.status import OrderStatus
+from orderflow.parts.deps import Deps
 from orderflow.ports import Providers
-from orderflow.steps.deps import Deps
+from orderflow.processes.orders.ledger import Books
+from orderflow.processes.orders.order import parse_order
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.crash import ProcessKilled
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.risky import value_10k_order

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 
 STARTUP_SECONDS = 60
 

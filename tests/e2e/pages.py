@@ -9,8 +9,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from orderflow.domain.approval_mail import links_in
 from orderflow.domain.records import AuditEntry
+from orderflow.parts.approvals.mail import links_in
 from tests.e2e.conftest import StackProcess
 
 

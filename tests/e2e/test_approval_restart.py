@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
 from orderflow.local.approval_client import rebase
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import actions, csrf_in, fetch, link_of
 from tests.utils.orders import high_risk_order

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from orderflow.approval_pages import SECURITY_HEADERS
-from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
-from orderflow.domain.status import OrderStatus
+from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
+from orderflow.parts.approvals.pages import SECURITY_HEADERS
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import Answer, actions, csrf_in, fetch, link_of, trail
 from tests.utils.orders import high_risk_order, low_risk_order

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import csrf_in, fetch, link_of
 from tests.utils.orders import high_risk_order

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import fetch
 from tests.utils.orders import EVENTS, high_risk_order

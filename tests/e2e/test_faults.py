@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.utils.orders import low_risk_order
 

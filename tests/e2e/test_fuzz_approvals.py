@@ -28,8 +28,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orderflow.domain.approval_links import MAX_COMMENT_CHARS, TOKEN_BYTES, mint_token
-from orderflow.domain.status import OrderStatus
+from orderflow.parts.approvals.links import MAX_COMMENT_CHARS, TOKEN_BYTES, mint_token
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import actions, csrf_in, fetch, link_of
 from tests.e2e.test_fuzz_api import FUZZ_SETTINGS, REQUEST_TIMEOUT_S

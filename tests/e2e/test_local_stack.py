@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.utils.orders import high_risk_order, low_risk_order
 

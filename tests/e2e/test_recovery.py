@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.crashing_stack import CRASH_EXIT_CODE
 from tests.e2e.pages import csrf_in, fetch, link_of

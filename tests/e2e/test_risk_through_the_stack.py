@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from orderflow.config import Settings
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import csrf_in, fetch, link_of
 from tests.utils.orders import load_event

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from orderflow.domain.status import OrderStatus
 from orderflow.monitoring.history import fetch_history, summarise
+from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.tools import SAM, require

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from models.generator import KNOWN, NORMAL_SEGMENTS, PATTERNS, generate
-from orderflow.domain.order import parse_order
+from orderflow.processes.orders.order import parse_order
 
 
 def test_same_seed_gives_the_same_orders() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from models.train import ARTIFACT, Run
-from orderflow.scoring import runtime
+from orderflow.processes.orders.scoring import runtime
 from tests.models.conftest import MODELS
 
 PARITY = 1e-5

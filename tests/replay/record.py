@@ -34,8 +34,8 @@ from aws_durable_execution_sdk_python.lambda_service import Operation, Operation
 
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.operations import Op
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.operations import Op
 from tests.conftest import sandbox_deps
 from tests.replay.history import RecordingStore, save, to_json
 from tests.utils.orders import high_risk_order, low_risk_order

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from orderflow.domain.order import Currency, PaymentMethod, ShippingSpeed
+from orderflow.processes.orders.order import Currency, PaymentMethod, ShippingSpeed
 
 COUNTRIES = st.sampled_from(["US", "GB", "CA", "DE", "FR", "JP"])
 IDS = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)

@@ -22,12 +22,12 @@ from urllib.parse import urlencode
 import pytest
 
 from orderflow.adapters.sandbox import SandboxProvider
-from orderflow.approval_pages import SECURITY_HEADERS
 from orderflow.config import Settings
-from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
 from orderflow.local.http_api import build_event
 from orderflow.local.template import RouteSpec
-from orderflow.steps.deps import Deps
+from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
+from orderflow.parts.approvals.pages import SECURITY_HEADERS
+from orderflow.parts.deps import Deps
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 
 MODULE = "functions.approval_api.app"

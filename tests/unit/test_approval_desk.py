@@ -14,14 +14,14 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
-from orderflow.approval_desk import ApprovalDesk, Client, redeliver_interrupted
-from orderflow.domain.approval_links import (
+from orderflow.parts.approvals.desk import ApprovalDesk, Client, redeliver_interrupted
+from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
     csrf_value,
     mint_token,
     token_hash,
 )
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 from tests.utils.crash import ProcessKilled
 

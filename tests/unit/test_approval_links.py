@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from orderflow.domain.approval_links import (
+from orderflow.domain.records import ApprovalLink, ApprovalRequest
+from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
     TOKEN_LENGTH,
     Decision,
@@ -26,7 +27,6 @@ from orderflow.domain.approval_links import (
     time_left,
     token_hash,
 )
-from orderflow.domain.records import ApprovalLink, ApprovalRequest
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 SECRET = b"k" * 32

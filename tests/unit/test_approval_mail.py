@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
-from orderflow.domain.approval_mail import (
+from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
+from orderflow.parts.approvals.mail import (
     approval_link,
     approval_message,
     links_in,

@@ -8,15 +8,15 @@ from dataclasses import replace
 import pytest
 
 from orderflow.adapters.notifiers import OutboxNotifier
-from orderflow.domain.approval_links import is_well_formed, token_hash
-from orderflow.domain.approval_mail import links_in
 from orderflow.domain.records import OutboxMessage
-from orderflow.steps.approval import (
+from orderflow.parts.approvals.links import is_well_formed, token_hash
+from orderflow.parts.approvals.mail import links_in
+from orderflow.parts.approvals.steps import (
     approval_message_id,
     expire_request,
     request_approval,
 )
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
 
 ORDER = {
     "order_id": "ORD-R",

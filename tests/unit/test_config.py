@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orderflow.config import MODEL_DIR, ModelConfig, Settings, read_routing_file
-from orderflow.domain.routing import RoutingPolicy
+from orderflow.processes.orders.routing import RoutingPolicy
 
 INTEGER_VARIABLES = [
     "ORDERFLOW_APPROVAL_TIMEOUT_SECONDS",

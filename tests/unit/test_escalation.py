@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.domain.escalation import (
+from orderflow.parts.approvals.escalation import (
     Verdict,
     approval_chain,
     next_approver,

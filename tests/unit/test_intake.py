@@ -10,9 +10,14 @@ import pytest
 
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.errors import InvalidOrderError, OrderConflictError
-from orderflow.domain.order import Order, parse_order
-from orderflow.domain.status import OrderStatus
-from orderflow.intake import PayloadTooLargeError, read_order, request_body, submit
+from orderflow.processes.orders.intake import (
+    PayloadTooLargeError,
+    read_order,
+    request_body,
+    submit,
+)
+from orderflow.processes.orders.order import Order, parse_order
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import load_event, low_risk_order
 
 AT = "2026-01-02T03:04:05+00:00"

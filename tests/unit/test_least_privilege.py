@@ -35,15 +35,15 @@ from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.config import Settings
-from orderflow.domain.approval_links import (
+from orderflow.domain.records import ApprovalLink, ApprovalRequest, Effect
+from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
     csrf_value,
     mint_token,
     token_hash,
 )
-from orderflow.domain.records import ApprovalLink, ApprovalRequest, Effect
-from orderflow.domain.status import OrderStatus
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.deployed import Deployed, LambdaContext, deployed
 from tests.utils.monitoring import history, schedule_event, status_event
 from tests.utils.orders import high_risk_order, load_event, low_risk_order

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from orderflow.domain.ledger import Books, Repair, RepairKind, check_books
 from orderflow.domain.records import Effect
 from orderflow.domain.shipping import ShipmentStatus as S
+from orderflow.processes.orders.ledger import Books, Repair, RepairKind, check_books
 
 TOTAL, UNITS = 6499, 3
 

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
 from orderflow.local.lambda_endpoint import _RequestHandler
 from orderflow.local.log_redaction import RedactingFilter, redact
+from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
 
 TOKEN = mint_token(bytes(range(TOKEN_BYTES)))
 # The emulator's callback ids: base64 of a JSON object.

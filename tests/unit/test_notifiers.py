@@ -11,8 +11,8 @@ from botocore.stub import Stubber
 
 from orderflow.adapters.notifiers import OutboxNotifier, SesNotifier, notifier_for
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.approval_links import TOKEN_BYTES, mint_token
 from orderflow.domain.records import OutboxMessage
+from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
 
 TOKEN = mint_token(bytes(range(TOKEN_BYTES)))
 MESSAGE = OutboxMessage(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderflow.domain.errors import FieldProblem, InvalidOrderError
-from orderflow.domain.order import Order, ShippingSpeed, parse_order
+from orderflow.processes.orders.order import Order, ShippingSpeed, parse_order
 from tests.unit.strategies import damaged_orders, json_values, valid_orders
 from tests.utils.orders import load_event, low_risk_order
 

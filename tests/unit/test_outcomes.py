@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from orderflow.domain.outcomes import (
+from orderflow.processes.orders.outcomes import (
     DEFAULT_TRANSIT,
     OutcomeModel,
     RatioNorm,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from orderflow.domain.order import parse_order
-from orderflow.domain.risk import (
+from orderflow.processes.orders.order import parse_order
+from orderflow.processes.orders.risk import (
     RULE_COVERS,
     RULES,
     ModelOpinion,
@@ -215,7 +215,7 @@ def test_out_of_range_warnings_come_first_and_mark_the_assessment() -> None:
 
 
 def test_every_rule_says_which_model_signals_it_covers() -> None:
-    from orderflow.scoring.explain import GROUPS
+    from orderflow.processes.orders.scoring.explain import GROUPS
 
     everything = order_with(
         age=3, speed="overnight", price="6000.00", billing="CA", payment="gift_card"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from orderflow.domain.order import Order, parse_order
-from orderflow.domain.risk import ModelOpinion, RiskAssessment
-from orderflow.domain.routing import Route, RoutingPolicy
+from orderflow.processes.orders.order import Order, parse_order
+from orderflow.processes.orders.risk import ModelOpinion, RiskAssessment
+from orderflow.processes.orders.routing import Route, RoutingPolicy
 from tests.utils.orders import low_risk_order
 
 POLICY = RoutingPolicy()

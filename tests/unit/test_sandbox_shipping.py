@@ -9,8 +9,8 @@ import pytest
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.errors import ProviderThrottledError, ShipmentNotFoundError
-from orderflow.domain.outcomes import DEFAULT_TRANSIT
 from orderflow.domain.shipping import ShipmentStatus as S
+from orderflow.processes.orders.outcomes import DEFAULT_TRANSIT
 
 
 class FakeClock:

@@ -18,7 +18,7 @@ import pytest
 from orderflow.adapters import sqlite_store
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.records import Effect
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 
 AT = "2025-01-01T00:00:00+00:00"
 

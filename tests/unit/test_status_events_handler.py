@@ -16,8 +16,8 @@ from botocore.stub import ANY, Stubber
 
 from orderflow.adapters.dynamodb_store import DynamoDbStore
 from orderflow.domain.records import ApprovalRequest
-from orderflow.domain.status import OrderStatus
 from orderflow.monitoring.events import UnknownEventError
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.deployed import Deployed, LambdaContext, Output, deployed
 from tests.utils.monitoring import history, schedule_event, status_event
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
-from orderflow.domain.approval_mail import links_in
-from orderflow.steps.approval import request_approval
-from orderflow.steps.deps import Deps
+from orderflow.parts.approvals.mail import links_in
+from orderflow.parts.approvals.steps import request_approval
+from orderflow.parts.deps import Deps
 from tests.utils.orders import high_risk_order
 
 SECRET = b"test-secret-" * 3

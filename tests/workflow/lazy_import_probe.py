@@ -2,8 +2,8 @@
 
 1. Start the high-risk sample: the first invocation validates it (so it loads the
    risk model) and suspends on the approval.
-2. Forget every ``orderflow.scoring`` module, as a new Lambda sandbox would have
-   never loaded them.
+2. Forget every ``orderflow.processes.orders.scoring`` module, as a new Lambda
+   sandbox would have never loaded them.
 3. Approve: Lambda re-invokes the handler, which replays past ``validate-order``
    from its checkpoint and runs fulfilment (and again after each later wait).
 4. Print which modules were loaded after each phase, as JSON.
@@ -24,10 +24,10 @@ from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
 from tests.utils.orders import high_risk_order
 
-RUNTIME = "orderflow.scoring.runtime"
+RUNTIME = "orderflow.processes.orders.scoring.runtime"
 HEAVY = ("numpy", "sklearn", "onnxruntime", "scipy")
 
 
@@ -60,7 +60,11 @@ def main() -> None:
             )
             report["after_validation"] = loaded()
             report["calls_before_approval"] = calls[0]
-            for name in [m for m in sys.modules if m.startswith("orderflow.scoring")]:
+            for name in [
+                m
+                for m in sys.modules
+                if m.startswith("orderflow.processes.orders.scoring")
+            ]:
                 del sys.modules[name]
             report["after_forgetting"] = loaded()
             runner.send_callback_success(

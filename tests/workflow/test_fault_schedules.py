@@ -34,10 +34,10 @@ from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.domain.ledger import Books
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.ledger import Books
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import low_risk_order
 
 TOTAL, UNITS = 64_99, 3

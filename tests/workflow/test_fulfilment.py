@@ -15,17 +15,17 @@ import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.ledger import Books
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op, status_op
 from orderflow.ports import Providers
-from orderflow.steps.fulfilment import FULFILMENT, idempotency_key
+from orderflow.processes.orders.fulfilment import FULFILMENT, idempotency_key
+from orderflow.processes.orders.ledger import Books
+from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.crash import CrashingProviders
 from tests.utils.orders import low_risk_order
 from tests.workflow.conftest import CountingStore, Harness, body, ledger, op_names
 
-PROVIDER_MAX_ATTEMPTS = 5  # orderflow.durable.provider_retry
-COMPENSATION_MAX_ATTEMPTS = 8  # orderflow.durable.compensation_retry
+PROVIDER_MAX_ATTEMPTS = 5  # orderflow.parts.durable.provider_retry
+COMPENSATION_MAX_ATTEMPTS = 8  # orderflow.parts.durable.compensation_retry
 TOTAL, UNITS = 64_99, 3  # the low-risk sample: 39.99 + 2 x 12.50, three units
 FORWARD = [op for op, _ in FULFILMENT]
 UNDO = dict(FULFILMENT)

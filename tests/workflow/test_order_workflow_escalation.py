@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orderflow.domain.approval_mail import links_in
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op
+from orderflow.parts.approvals.mail import links_in
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.workflow.conftest import Harness, body, op_names
 

@@ -14,9 +14,9 @@ import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op
-from orderflow.steps import fulfilment, validation
+from orderflow.processes.orders import fulfilment, validation
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import high_risk_order, load_event, low_risk_order
 from tests.workflow.conftest import (
     CountingStore,

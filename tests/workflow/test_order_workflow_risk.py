@@ -14,8 +14,8 @@ from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
 from aws_durable_execution_sdk_python.serdes import ExtendedTypeSerDes
 
 from orderflow.config import ModelConfig, Settings
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op, status_op
+from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.risky import card_testing_order, out_of_range_order, takeover_order
 from tests.workflow.conftest import Harness, body, op_names
@@ -138,7 +138,7 @@ def test_a_resumed_invocation_never_imports_the_model_runtime() -> None:
         check=True,
     )
     report = json.loads(probe.stdout)
-    runtime = "orderflow.scoring.runtime"
+    runtime = "orderflow.processes.orders.scoring.runtime"
 
     assert report["status"] == "COMPLETED"
     assert report["calls_before_approval"] == 1

@@ -13,9 +13,9 @@ from typing import Any
 
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
-from orderflow.domain.ledger import Books
-from orderflow.domain.status import OrderStatus
-from orderflow.operations import Op, status_op
+from orderflow.processes.orders.ledger import Books
+from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import low_risk_order
 from tests.workflow.conftest import Harness, body, ledger, op_names
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from orderflow.adapters.sandbox.book import SandboxBook
-from orderflow.domain.ledger import Books
 from orderflow.domain.records import Effect
+from orderflow.processes.orders.ledger import Books
 
 
 class SandboxInventory(SandboxBook):

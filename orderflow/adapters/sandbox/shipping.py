@@ -12,7 +12,7 @@ holds the parcel (HELD, then DELIVERED late), ``returned`` sends it back
 (RETURNED, no longer live), ``stuck`` keeps it where it is.
 
 Like a real carrier, it reports the parcel's transit time on its own clock: the
-route's norm for the service (orderflow.domain.outcomes), varied by up to
+route's norm for the service (orderflow.processes.orders.outcomes), varied by up to
 -20%/+25% per parcel, six times longer when the parcel was held. Its tracking
 numbers carry the service, as many carriers' do: ``SBX-STANDARD-1a2b3c4d5e``.
 """
@@ -25,11 +25,11 @@ from datetime import datetime
 from orderflow.adapters.sandbox.book import Clock, SandboxBook
 from orderflow.adapters.sandbox.faults import FaultInjector, FaultKind
 from orderflow.domain.errors import ProviderTimeoutError, ShipmentNotFoundError
-from orderflow.domain.outcomes import DEFAULT_TRANSIT
 from orderflow.domain.records import Effect
 from orderflow.domain.shipping import ShipmentStatus as S
 from orderflow.domain.shipping import Tracking
 from orderflow.ports import Store
+from orderflow.processes.orders.outcomes import DEFAULT_TRANSIT
 
 HELD_FACTOR = 6.0
 _EVENTS = {"in_transit": S.IN_TRANSIT, "held": S.HELD, "delivered": S.DELIVERED}

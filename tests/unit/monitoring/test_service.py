@@ -13,7 +13,6 @@ import pytest
 from orderflow.adapters.alerts import OUTBOX_RECIPIENT, OutboxAlerts
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.records import Alert, ApprovalRequest, OutboxMessage
-from orderflow.domain.status import OrderStatus
 from orderflow.monitoring.events import StatusChangeDetail, StatusChangeEvent
 from orderflow.monitoring.history import ExecutionSummary
 from orderflow.monitoring.service import (
@@ -23,6 +22,7 @@ from orderflow.monitoring.service import (
     newly_overdue,
     on_status_change,
 )
+from orderflow.processes.orders.status import OrderStatus
 from tests.utils.monitoring import status_event
 
 AT = "2026-11-20T11:15:01+00:00"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orderflow.config import ModelConfig, Settings
-from orderflow.scoring import runtime
+from orderflow.processes.orders.scoring import runtime
 
 
 @pytest.fixture(scope="session")

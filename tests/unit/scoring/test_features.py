@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from orderflow.domain.order import parse_order
-from orderflow.scoring.features import FEATURES, INDEX, TYPICAL_HOUR, USD_RATES, extract
+from orderflow.processes.orders.order import parse_order
+from orderflow.processes.orders.scoring.features import (
+    FEATURES,
+    INDEX,
+    TYPICAL_HOUR,
+    USD_RATES,
+    extract,
+)
 from tests.unit.strategies import valid_orders
 from tests.utils.orders import load_event, low_risk_order
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from orderflow.config import ModelConfig
-from orderflow.domain.order import parse_order
-from orderflow.domain.risk import RiskAssessment, assess, blend
-from orderflow.scoring.explain import MAX_REASONS
-from orderflow.scoring.opinion import opinion
+from orderflow.processes.orders.order import parse_order
+from orderflow.processes.orders.risk import RiskAssessment, assess, blend
+from orderflow.processes.orders.scoring.explain import MAX_REASONS
+from orderflow.processes.orders.scoring.opinion import opinion
 from tests.utils.orders import load_event, low_risk_order
 from tests.utils.risky import card_testing_order, out_of_range_order, takeover_order
 

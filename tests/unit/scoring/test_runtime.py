@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from orderflow.config import ModelConfig
-from orderflow.domain.order import parse_order
-from orderflow.scoring import runtime
-from orderflow.scoring.features import INDEX, extract
+from orderflow.processes.orders.order import parse_order
+from orderflow.processes.orders.scoring import runtime
+from orderflow.processes.orders.scoring.features import INDEX, extract
 from tests.utils.orders import load_event
 
 

@@ -28,8 +28,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
-from orderflow.approval_pages import Page, Problem, order_summary, problem, render
-from orderflow.domain.approval_links import (
+from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.parts.approvals.escalation import AuditAction
+from orderflow.parts.approvals.links import (
     MAX_COMMENT_CHARS,
     Decision,
     InvalidDecisionError,
@@ -44,10 +45,15 @@ from orderflow.domain.approval_links import (
     time_left,
     token_hash,
 )
-from orderflow.domain.escalation import AuditAction
-from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
-from orderflow.domain.status import OrderStatus
+from orderflow.parts.approvals.pages import (
+    Page,
+    Problem,
+    order_summary,
+    problem,
+    render,
+)
 from orderflow.ports import CallbackCompleter, Store
+from orderflow.processes.orders.status import OrderStatus
 
 log = logging.getLogger("orderflow.approvals")
 # Worth a retry by the approver: the callback service could not be reached.

@@ -7,8 +7,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pydantic's models cost the orchestrator's cold start ~80 ms
-    from orderflow.domain.order import Order
-    from orderflow.domain.risk import RiskAssessment
+    from orderflow.processes.orders.order import Order
+    from orderflow.processes.orders.risk import RiskAssessment
 
 
 class Route(StrEnum):

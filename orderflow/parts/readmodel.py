@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderflow.domain.status import OrderStatus
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.status import OrderStatus
 
 
 def record_status(

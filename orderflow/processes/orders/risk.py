@@ -2,7 +2,8 @@
 
 Each rule is a small pure function: it looks at the order and either stays quiet
 or returns the points it adds and a sentence an approver can read. ``blend``
-combines them with the risk model's opinion (orderflow.scoring): the score is
+combines them with the risk model's opinion (orderflow.processes.orders.scoring):
+the score is
 the higher of the two, so these rules stay as the floor, and the reasons are the
 rules' sentences followed by the model's own for what no rule already says.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from orderflow.domain.order import Order, PaymentMethod, ShippingSpeed
+from orderflow.processes.orders.order import Order, PaymentMethod, ShippingSpeed
 
 HIGH_VALUE_CENTS = 1_000_00
 VERY_HIGH_VALUE_CENTS = 5_000_00

@@ -6,7 +6,7 @@ before it voids a hold instead of refunding money, and the customer is charged
 only for an order that ships.
 
 Step semantics: every step here runs AT_LEAST_ONCE_PER_RETRY (set in
-orderflow/saga.py). A crash between the provider's answer and the step's
+orderflow/parts/saga.py). A crash between the provider's answer and the step's
 checkpoint runs the call again; the idempotency key, made here from the order id
 and the operation's stable name (the same on every attempt, every replay and
 after a crash), makes the provider return the first effect instead of acting
@@ -26,8 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from orderflow.domain.records import Effect
-from orderflow.operations import Op
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.operations import Op
 
 # Each fulfilment operation and the operation that undoes it, in the order they run.
 FULFILMENT: tuple[tuple[Op, Op], ...] = (

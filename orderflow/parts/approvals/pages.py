@@ -15,8 +15,8 @@ from typing import Any
 import jinja2
 
 import approval_ui
-from orderflow.domain.approval_mail import LINK_RE
 from orderflow.domain.records import OutboxMessage
+from orderflow.parts.approvals.mail import LINK_RE
 
 CSP = "; ".join(
     [

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from orderflow.domain.order import Order
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.order import Order
+from orderflow.processes.orders.status import OrderStatus
 
 
 class GatewayError(BaseModel):

@@ -1,6 +1,6 @@
 """After the shipment: wait for delivery, check the books, repair, alert.
 
-Step semantics: AT_LEAST_ONCE_PER_RETRY throughout (set in orderflow/saga.py).
+Step semantics: AT_LEAST_ONCE_PER_RETRY throughout (set in orderflow/parts/saga.py).
 The delivery check only reads tracking (the sandbox's stage events are keyed);
 ``reconcile`` only reads the ledger; repairs are keyed provider calls; alerts
 are keyed on the order and their kind. Running any of them twice changes nothing.
@@ -14,12 +14,12 @@ from functools import cache
 from typing import Any
 
 from orderflow.domain.errors import TransientProviderError
-from orderflow.domain.ledger import Books, Repair, RepairKind, check_books
-from orderflow.domain.outcomes import OutcomeModel
 from orderflow.domain.records import Alert
-from orderflow.operations import Op
-from orderflow.steps.deps import Deps
-from orderflow.steps.fulfilment import idempotency_key, service_of
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.fulfilment import idempotency_key, service_of
+from orderflow.processes.orders.ledger import Books, Repair, RepairKind, check_books
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.outcomes import OutcomeModel
 
 OVERDUE = "OVERDUE"  # not a carrier status: the window ran out first
 REPAIR_OPS: dict[RepairKind, Op] = {

@@ -5,7 +5,7 @@ with their retry strategies and step semantics, so the orchestrator
 (functions/order_workflow/app.py) reads as the business process. Every step
 here runs AT_LEAST_ONCE_PER_RETRY: its body is a keyed provider call, a keyed
 write or a read, so running it again after a crash changes nothing (see
-orderflow/steps/fulfilment.py for why not AT_MOST_ONCE).
+orderflow/processes/orders/fulfilment.py for why not AT_MOST_ONCE).
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from aws_durable_execution_sdk_python.serdes import JsonSerDes
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
 
 from orderflow.domain.errors import TerminalProviderError
-from orderflow.domain.status import OrderStatus
-from orderflow.durable import (
+from orderflow.parts.deps import Deps
+from orderflow.parts.durable import (
     RetryStrategy,
     compensation_retry,
     delivery_wait,
     provider_retry,
     store_retry,
 )
-from orderflow.operations import Op
-from orderflow.steps import reconciliation
-from orderflow.steps.deps import Deps
-from orderflow.steps.fulfilment import call_provider
+from orderflow.processes.orders import reconciliation
+from orderflow.processes.orders.fulfilment import call_provider
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.status import OrderStatus
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from orderflow.domain.errors import FieldProblem, InvalidOrderError, OrderConflictError
-from orderflow.domain.order import Order, parse_order
-from orderflow.domain.status import OrderStatus
 from orderflow.ports import Store
+from orderflow.processes.orders.order import Order, parse_order
+from orderflow.processes.orders.status import OrderStatus
 
 
 class PayloadTooLargeError(Exception):

@@ -1,6 +1,6 @@
 """Order in, feature vector out: pure, deterministic, no model and no numpy.
 
-Training (models/) and serving (orderflow.scoring.runtime) both call
+Training (models/) and serving (orderflow.processes.orders.scoring.runtime) both call
 ``extract``, so the model always sees the features it was trained on. Money is
 converted to US dollars at fixed, approximate rates: the features need scale,
 not accounting. Missing risk context (placed_at, the customer's history, list
@@ -13,10 +13,10 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from orderflow.domain.order import PaymentMethod, ShippingSpeed
+from orderflow.processes.orders.order import PaymentMethod, ShippingSpeed
 
 if TYPE_CHECKING:
-    from orderflow.domain.order import Order
+    from orderflow.processes.orders.order import Order
 
 # Approximate USD value of one unit of each currency, for scale only.
 USD_RATES: dict[str, float] = {

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orderflow.domain.order import Order, PaymentMethod
-from orderflow.domain.risk import Signal
-from orderflow.scoring.features import (
+from orderflow.processes.orders.order import Order, PaymentMethod
+from orderflow.processes.orders.risk import Signal
+from orderflow.processes.orders.scoring.features import (
     FEATURES,
     INDEX,
     amount_vs_median,
@@ -27,7 +27,7 @@ from orderflow.scoring.features import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from orderflow.scoring.runtime import Components, Scorer
+    from orderflow.processes.orders.scoring.runtime import Components, Scorer
 
 MIN_POINTS = 5
 MAX_REASONS = 3

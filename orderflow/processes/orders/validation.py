@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderflow.steps.deps import Deps
+from orderflow.parts.deps import Deps
 
 
 def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
@@ -19,9 +19,9 @@ def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
         InvalidOrderError: the order fails the schema.
         ModelArtifactError: the model artifact is missing or corrupt.
     """
-    from orderflow.domain.order import parse_order
-    from orderflow.domain.risk import assess, blend
-    from orderflow.scoring.opinion import opinion
+    from orderflow.processes.orders.order import parse_order
+    from orderflow.processes.orders.risk import assess, blend
+    from orderflow.processes.orders.scoring.opinion import opinion
 
     order = parse_order(event)
 

@@ -13,17 +13,17 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from orderflow.domain.approval_links import (
+from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.parts.approvals.escalation import AuditAction
+from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
     link_expiry,
     mint_token,
     token_hash,
 )
-from orderflow.domain.approval_mail import approval_link, approval_message, links_in
-from orderflow.domain.escalation import AuditAction
-from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
-from orderflow.domain.status import OrderStatus
-from orderflow.steps.deps import Deps
+from orderflow.parts.approvals.mail import approval_link, approval_message, links_in
+from orderflow.parts.deps import Deps
+from orderflow.processes.orders.status import OrderStatus
 
 
 def approval_key(callback_id: str) -> str:

@@ -6,10 +6,10 @@ the workflow), so only an invocation that actually validates an order loads it.
 
 from __future__ import annotations
 
-from orderflow.domain.order import Order
-from orderflow.domain.risk import ModelOpinion
-from orderflow.scoring import explain, runtime
-from orderflow.scoring.features import extract
+from orderflow.processes.orders.order import Order
+from orderflow.processes.orders.risk import ModelOpinion
+from orderflow.processes.orders.scoring import explain, runtime
+from orderflow.processes.orders.scoring.features import extract
 
 
 def opinion(

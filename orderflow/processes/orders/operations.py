@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from orderflow.domain.status import OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 
 
 class Op(StrEnum):
@@ -25,10 +25,10 @@ class Op(StrEnum):
     RELEASE_INVENTORY = "compensate-release-inventory"
     RECONCILE_ORDER = "reconcile-order"
     # Fulfilment with an authorisation first, so a failure before capture voids a
-    # hold instead of refunding money (orderflow/steps/fulfilment.py).
+    # hold instead of refunding money (orderflow/processes/orders/fulfilment.py).
     AUTHORIZE_PAYMENT = "authorize-payment"
     VOID_PAYMENT = "compensate-void-payment"
-    # Reconciliation (orderflow/steps/reconciliation.py).
+    # Reconciliation (orderflow/processes/orders/reconciliation.py).
     WAIT_FOR_DELIVERY = "wait-for-delivery"
     REFUND_DIFFERENCE = "repair-refund-difference"
     RELEASE_EXCESS = "repair-release-excess"

@@ -1,0 +1,1 @@
+"""Approvals: stages, escalation, single-use links, the desk and the page."""

@@ -1,0 +1,1 @@
+"""The order process: validate, route by risk, approve, fulfil, reconcile."""
