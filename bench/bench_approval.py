@@ -50,9 +50,9 @@ def decide_one(stack: StackProcess, order_id: str) -> tuple[float, float, float]
     store = stack.store
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
-        record = store.get_order(order_id)
+        record = store.get_subject(order_id)
         assert record is not None
-        approved = [h.at for h in record.history if h.status is OrderStatus.APPROVED]
+        approved = [h.at for h in record.history if h.status == OrderStatus.APPROVED]
         if approved:
             moved_on = datetime.fromisoformat(approved[0])
             # Let it finish: the next decision is then measured on an idle stack.

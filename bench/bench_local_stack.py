@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.ratios import QUICK, Figure, percentile, report
-from orderflow.processes.orders.status import OrderStatus
+from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.utils.orders import low_risk_order
 
@@ -71,11 +71,11 @@ def orders(
         assert status == 202, (status, body)
         deadline = time.monotonic() + ORDER_TIMEOUT_S
         while time.monotonic() < deadline:
-            record = store.get_order(order_id)
-            if record is not None and record.status.is_terminal:
-                assert record.status is OrderStatus.COMPLETED, record
+            record = store.get_subject(order_id)
+            if record is not None and record.status in TERMINAL_STATUSES:
+                assert record.status == OrderStatus.COMPLETED, record
                 done = next(
-                    h.at for h in record.history if h.status is OrderStatus.COMPLETED
+                    h.at for h in record.history if h.status == OrderStatus.COMPLETED
                 )
                 return posted, datetime.fromisoformat(done)
             time.sleep(POLL_S)

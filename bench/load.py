@@ -185,7 +185,7 @@ def run_load(
     result.auto_latencies_ms = [
         (o.at - posted[i]).total_seconds() * 1000
         for i, o in outcomes.items()
-        if i not in approval and o.status is OrderStatus.COMPLETED
+        if i not in approval and o.status == OrderStatus.COMPLETED
     ]
     allowed = {i: frozenset({OrderStatus.COMPLETED}) for i in order_ids}
     allowed.update(_judge_races(races, result))

@@ -74,7 +74,7 @@ def wait_terminal(
                 time.sleep(poll)
     problems = [
         f"{order_id} not terminal after {timeout:.0f} s: "
-        f"{stack.store.get_order(order_id)!r:.300}"
+        f"{stack.store.get_subject(order_id)!r:.300}"
         for order_id in sorted(waiting)
     ]
     return outcomes, problems
@@ -97,7 +97,7 @@ def check_orders(
     executions = Counter(stack.execution_names())
     store = stack.store
     for order_id, statuses in sorted(allowed.items()):
-        record = store.get_order(order_id)
+        record = store.get_subject(order_id)
         if record is None:
             problems.append(f"{order_id} was submitted but does not exist")
             continue
@@ -106,13 +106,13 @@ def check_orders(
         outcome = outcomes.get(order_id)
         if outcome is not None and outcome.status not in statuses:
             problems.append(f"{order_id} ended {outcome.status}, not in {statuses}")
-        problems += _books(order_id, record.status, record.order, store)
+        problems += _books(order_id, record.status, record.body, store)
         problems += _approvals(order_id, store, undo_allowed=undo_allowed)
     return problems
 
 
 def _books(
-    order_id: str, status: OrderStatus, body: dict[str, object], store: SqliteStore
+    order_id: str, status: str, body: dict[str, object], store: SqliteStore
 ) -> list[str]:
     effects = store.list_effects(order_id)
     keys = Counter(e.idempotency_key for e in effects)
@@ -120,7 +120,7 @@ def _books(
     order = parse_order(body)
     books = Books.from_effects(effects)
     live = [s for s in books.shipments if s.live]
-    if status is OrderStatus.COMPLETED:
+    if status == OrderStatus.COMPLETED:
         units = sum(item.quantity for item in order.items)
         kept = (books.net_cents, books.held_cents, books.units_moved)
         if kept != (order.total_cents, 0, units):
@@ -150,7 +150,7 @@ def _approvals(order_id: str, store: SqliteStore, *, undo_allowed: bool) -> list
     ]
     human = [
         a
-        for a in store.list_approvals(order_id=order_id)
+        for a in store.list_approvals(subject_id=order_id)
         if a.status in ("APPROVED", "REJECTED")
     ]
     if len(human) != sum(decided.values()):

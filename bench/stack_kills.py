@@ -111,7 +111,7 @@ class Driver:
                     return
                 links = [
                     link
-                    for m in store.list_outbox(order_id=order_id)
+                    for m in store.list_outbox(subject_id=order_id)
                     for link in links_in(m.body)
                 ]
                 if links:

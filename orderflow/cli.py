@@ -19,6 +19,7 @@ from typing import Any
 
 from orderflow.adapters.stores import store_from_url
 from orderflow.ports import Store
+from orderflow.registry import process
 
 SAMPLES = ("order-low-risk.json", "order-high-risk.json", "order-invalid.json")
 
@@ -88,12 +89,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Show one order's read model."""
     store = _store(args)
-    record = store.get_order(args.order_id)
+    record = store.get_subject(args.order_id)
     if record is None:
         raise CliError(f"no order {args.order_id}")
     effects = store.list_effects(args.order_id)
-    approvals = store.list_approvals(order_id=args.order_id)
-    alerts = store.list_alerts(order_id=args.order_id)
+    approvals = store.list_approvals(subject_id=args.order_id)
+    alerts = store.list_alerts(subject_id=args.order_id)
     steps = _steps(args, record.execution_arn)
     if args.json:
         data = record.as_dict()
@@ -107,7 +108,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         data["audit"] = [asdict(e) for e in store.list_audit(args.order_id)]
         print(json.dumps(data, indent=2))
         return 0
-    print(f"{record.order_id}  {record.status}  (updated {record.updated_at})")
+    print(f"{record.subject_id}  {record.status}  (updated {record.updated_at})")
     for change in record.history:
         detail = f"  {json.dumps(change.detail)}" if change.detail else ""
         print(f"  {change.at}  {change.status}{detail}")
@@ -160,12 +161,12 @@ def cmd_approvals(args: argparse.Namespace) -> int:
     store = _store(args)
     rows = [
         {
-            "order_id": a.order_id,
+            "order_id": a.subject_id,
             "approver": a.approver,
             "expires_at": a.expires_at,
             "link": link_for(store, a),
-            "approve": f"orderflow approve {a.order_id}",
-            "reject": f"orderflow reject {a.order_id}",
+            "approve": f"orderflow approve {a.subject_id}",
+            "reject": f"orderflow reject {a.subject_id}",
         }
         for a in store.list_approvals(status="PENDING")
     ]
@@ -185,7 +186,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     from orderflow.local.approval_client import LinkError, decide, link_for, rebase
 
     store = _store(args)
-    pending = store.list_approvals(order_id=args.order_id, status="PENDING")
+    pending = store.list_approvals(subject_id=args.order_id, status="PENDING")
     if not pending:
         raise CliError(f"order {args.order_id} has no pending approval")
     approval = pending[0]
@@ -213,7 +214,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """How long the order's execution computed versus waited."""
     from orderflow.local.report import execution_report, timeline_lines
 
-    record = _store(args).get_order(args.order_id)
+    record = _store(args).get_subject(args.order_id)
     if record is None or not record.execution_arn:
         raise CliError(f"no execution recorded for order {args.order_id}")
     report = execution_report(_home(args), record.execution_arn)
@@ -311,13 +312,14 @@ def _submit_samples(api_url: str, home: Path) -> None:
         order_id = answer["order_id"]
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            record = store.get_order(order_id)
+            record = store.get_subject(order_id)
             if record and (
-                record.status.is_terminal or record.status == "AWAITING_APPROVAL"
+                process(record.kind).is_terminal(record.status)
+                or record.status == "AWAITING_APPROVAL"
             ):
                 break
             time.sleep(0.2)
-        current = store.get_order(order_id)
+        current = store.get_subject(order_id)
         shown = current.status if current else answer["status"]
         hint = (
             f"decide: open {api_url}/outbox, or orderflow approve {order_id}"

@@ -6,6 +6,7 @@ suite (tests/contract/) runs against every adapter.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,11 +16,10 @@ from orderflow.domain.records import (
     ApprovalRequest,
     AuditEntry,
     Effect,
-    OrderRecord,
     OutboxMessage,
+    SubjectRecord,
 )
 from orderflow.domain.shipping import Tracking
-from orderflow.processes.orders.status import OrderStatus
 
 
 class Alerts(Protocol):
@@ -31,44 +31,52 @@ class Alerts(Protocol):
 
 
 class Store(Protocol):
-    """Orders' read model, approvals, the outbox and the effects ledger."""
+    """Subjects' read model, approvals, the outbox and the effects ledger."""
 
-    def create_order(self, order_id: str, order: dict[str, Any], *, at: str) -> bool:
-        """Insert the order as RECEIVED; False (and no change) if it exists."""
+    def create_subject(
+        self, kind: str, subject_id: str, body: dict[str, Any], *, at: str
+    ) -> bool:
+        """Insert the subject as RECEIVED; False (and no change) if its id exists.
+
+        One id names one subject of one kind: a return may not reuse an
+        order's id (the id is also its durable execution's name).
+        """
         ...
 
-    def get_order(self, order_id: str) -> OrderRecord | None:
-        """The order's read model, or None."""
+    def get_subject(self, subject_id: str) -> SubjectRecord | None:
+        """The subject's read model, or None."""
         ...
 
     def set_status(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Move the order to ``status``; a repeat of the current status is a no-op."""
+        """Move the subject to ``status``; a repeat of the current one is a no-op."""
         ...
 
-    def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
-        """Remember which durable execution runs the order."""
+    def set_execution_arn(self, subject_id: str, execution_arn: str) -> None:
+        """Remember which durable execution runs the subject."""
         ...
 
-    def end_order(
+    def end_subject(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
+        terminal: Collection[str],
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> bool:
-        """Move the order to terminal ``status`` unless it has already ended.
+        """Move the subject to ``status`` (one of ``terminal``) unless it has ended.
 
-        True if it moved; False (and no change) if the order is unknown or its
-        status is terminal already. One conditional write: a workflow that
-        records its own ending at the same moment is never overwritten.
+        True if it moved; False (and no change) if the subject is unknown or its
+        status is in ``terminal`` already (its process's terminal statuses). One
+        conditional write: a workflow that records its own ending at the same
+        moment is never overwritten.
         """
         ...
 
@@ -83,11 +91,11 @@ class Store(Protocol):
     def list_approvals(
         self,
         *,
-        order_id: str | None = None,
+        subject_id: str | None = None,
         status: str | None = None,
         created_after: datetime | None = None,
     ) -> list[ApprovalRequest]:
-        """Approvals, oldest first, filtered by order and/or status.
+        """Approvals, oldest first, filtered by subject and/or status.
 
         ``created_after`` (with ``status``) keeps only approvals asked since
         then; DynamoDB reads only those, so a sweep costs what its window holds.
@@ -137,18 +145,18 @@ class Store(Protocol):
         ...
 
     def add_audit(self, entry: AuditEntry) -> bool:
-        """Append to the order's audit trail; False (no change) if the id exists."""
+        """Append to the subject's audit trail; False (no change) if the id exists."""
         ...
 
-    def list_audit(self, order_id: str) -> list[AuditEntry]:
-        """The order's audit trail, oldest first."""
+    def list_audit(self, subject_id: str) -> list[AuditEntry]:
+        """The subject's audit trail, oldest first."""
         ...
 
     def add_outbox(self, message: OutboxMessage) -> bool:
         """Queue a message; False (and no change) if its id exists."""
         ...
 
-    def list_outbox(self, *, order_id: str | None = None) -> list[OutboxMessage]:
+    def list_outbox(self, *, subject_id: str | None = None) -> list[OutboxMessage]:
         """Messages, oldest first."""
         ...
 
@@ -168,8 +176,8 @@ class Store(Protocol):
         """Record an alert; False (and no change) if its id exists."""
         ...
 
-    def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
-        """Alerts, oldest first, optionally for one order."""
+    def list_alerts(self, *, subject_id: str | None = None) -> list[Alert]:
+        """Alerts, oldest first, optionally for one subject."""
         ...
 
 

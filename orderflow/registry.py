@@ -7,20 +7,15 @@ folder under ``orderflow/processes/`` plus one entry here (docs/adding-a-process
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Process:
-    """One business process: a durable function and what the parts need of it."""
-
-    kind: str  # the subject kind: "order"
-    function: str  # the durable function's logical id in template.yaml
-    function_name: str  # its deployed name after "<stack>-": "order-workflow"
-
+from orderflow.parts.process import Process
+from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 
 ORDERS = Process(
-    kind="order", function="OrderWorkflowFunction", function_name="order-workflow"
+    kind="order",
+    function="OrderWorkflowFunction",
+    function_name="order-workflow",
+    statuses=OrderStatus,
+    terminal=frozenset(TERMINAL_STATUSES),
 )
 PROCESSES: tuple[Process, ...] = (ORDERS,)
 
@@ -30,6 +25,10 @@ def process(kind: str) -> Process:
     for p in PROCESSES:
         if p.kind == kind:
             return p
-    raise KeyError(
-        f"no process of kind {kind!r}; registered: {[p.kind for p in PROCESSES]}"
-    )
+    kinds = [p.kind for p in PROCESSES]
+    raise KeyError(f"no process of kind {kind!r}; registered: {kinds}")
+
+
+def process_running(function_arn_or_name: str) -> Process | None:
+    """The process whose durable function is ``function_arn_or_name``, if any."""
+    return next((p for p in PROCESSES if p.runs(function_arn_or_name)), None)

@@ -25,21 +25,21 @@ store = store_from_url(SETTINGS.store_url)
 @app.get("/health")
 def health() -> dict[str, str]:
     """Liveness: the function runs and reaches its store."""
-    store.get_order("health-check")
+    store.get_subject("health-check")
     return {"status": "ok"}
 
 
 @app.get("/orders/<order_id>")
 def get_order(order_id: str) -> Response[dict[str, Any]]:
     """The order's status, history and effects."""
-    record = store.get_order(order_id)
+    record = store.get_subject(order_id)
     if record is None:
         return json_error(HTTPStatus.NOT_FOUND, "not_found", f"no order {order_id}")
     body = record.as_dict()
     body["effects"] = [asdict(e) for e in store.list_effects(order_id)]
     body["approvals"] = [
         {k: v for k, v in asdict(a).items() if k != "callback_id"}  # a secret
-        for a in store.list_approvals(order_id=order_id)
+        for a in store.list_approvals(subject_id=order_id)
     ]
     return Response(
         status_code=HTTPStatus.OK, content_type="application/json", body=body

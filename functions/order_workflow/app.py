@@ -68,7 +68,7 @@ from orderflow.processes.orders.fulfilment import (
 )
 from orderflow.processes.orders.operations import Op, status_op
 from orderflow.processes.orders.routing import Route
-from orderflow.processes.orders.status import OrderStatus
+from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 
 Result = dict[str, Any]
 
@@ -122,7 +122,9 @@ def _record(
 ) -> Result:
     """Record ``status`` in the read model (a step) and return the workflow result."""
     ctx.step(
-        lambda _: readmodel.record_status(deps(), order_id, status, detail),
+        lambda _: readmodel.record_status(
+            deps(), order_id, status, detail, terminal=TERMINAL_STATUSES
+        ),
         name=status_op(status),
         config=StepConfig(retry_strategy=store_retry()),
     )

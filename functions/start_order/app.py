@@ -47,7 +47,7 @@ def start_order() -> Response[dict[str, Any]]:
         content_type="application/json",
         body={
             "order_id": accepted.order_id,
-            "status": accepted.status.value,
+            "status": accepted.status,
             "status_url": f"{_base_url()}/orders/{accepted.order_id}",
             "duplicate": accepted.duplicate,
         },

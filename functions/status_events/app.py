@@ -35,6 +35,7 @@ from orderflow.monitoring.events import (
 )
 from orderflow.monitoring.history import ExecutionSummary, fetch_history, summarise
 from orderflow.monitoring.service import check_pending_approvals, on_status_change
+from orderflow.registry import process_running
 
 SETTINGS = Settings.from_env()
 logger = Logger(service="orderflow-status-events")
@@ -50,8 +51,13 @@ def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
     """One execution changed status."""
     change = event.detail
     logger.append_keys(order_id=change.order_id, execution_arn=change.execution_arn)
+    process = process_running(change.function_arn)
+    if process is None:  # the rule matches registered processes only
+        logger.warning("status change of an unregistered function")
+        return {"status": change.status.value, "alerted": False}
     outcome = on_status_change(
         change,
+        process=process,
         store=store,
         alerts=alerts,
         summarise=_summary,
@@ -109,7 +115,7 @@ def handle_schedule(event: ScheduledEvent) -> dict[str, Any]:
         logger.warning(
             "approval overdue",
             extra={
-                "order_id": approval.order_id,
+                "order_id": approval.subject_id,
                 "execution_arn": execution_arn,
                 "approver": approval.approver,
                 "created_at": approval.created_at,

@@ -39,7 +39,7 @@ class SnsAlerts:
             Message=alert.message,
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value}
-                for name, value in (attributes | {"order_id": alert.order_id}).items()
+                for name, value in (attributes | {"order_id": alert.subject_id}).items()
             },
         )
 
@@ -56,7 +56,7 @@ class OutboxAlerts:
         self.store.add_outbox(
             OutboxMessage(
                 message_id=f"alert-{digest}",
-                order_id=alert.order_id,
+                subject_id=alert.subject_id,
                 recipient=OUTBOX_RECIPIENT,
                 subject=subject(alert),
                 body=alert.message,

@@ -31,6 +31,17 @@ TTL_ATTRIBUTE = "expires_at_epoch"  # the table's TimeToLiveSpecification
 LINK_KEPT_AFTER_EXPIRY = timedelta(days=30)
 
 
+# Attributes that keep the names they had when orders were the only subjects, so
+# items written before stay readable (docs/design.md#the-store).
+STORED_AS = {"subject_id": "order_id", "body": "order"}
+READ_AS = {v: k for k, v in STORED_AS.items()}
+
+
+def stored(record: Any) -> dict[str, Any]:
+    """A record's attributes, under their stored names."""
+    return {STORED_AS.get(k, k): v for k, v in asdict(record).items()}
+
+
 class DynamoDbApprovalRecords:
     """Links, audit and outbox reads for ``DynamoDbStore``."""
 
@@ -63,7 +74,7 @@ class DynamoDbApprovalRecords:
         gone = datetime.fromisoformat(link.expires_at) + LINK_KEPT_AFTER_EXPIRY
         return self._put_new(
             {"pk": f"LINK#{link.token_hash}", "sk": "LINK"}
-            | asdict(link)
+            | stored(link)
             | {TTL_ATTRIBUTE: int(gone.timestamp())}
         )
 
@@ -177,8 +188,8 @@ class DynamoDbApprovalRecords:
     def _audit_item(self, entry: AuditEntry) -> dict[str, AttributeValueTypeDef]:
         from orderflow.adapters.dynamodb_store import _next_seq, _to_item
 
-        key = {"pk": f"ORDER#{entry.order_id}", "sk": f"AUDIT#{entry.entry_id}"}
-        return _to_item(key | {"seq": _next_seq()} | asdict(entry))
+        key = {"pk": f"ORDER#{entry.subject_id}", "sk": f"AUDIT#{entry.entry_id}"}
+        return _to_item(key | {"seq": _next_seq()} | stored(entry))
 
     def add_audit(self, entry: AuditEntry) -> bool:
         """Append to the order's audit trail; False (no change) if the id exists."""
@@ -192,9 +203,9 @@ class DynamoDbApprovalRecords:
             return False
         return True
 
-    def list_audit(self, order_id: str) -> list[AuditEntry]:
+    def list_audit(self, subject_id: str) -> list[AuditEntry]:
         """The order's audit trail, oldest first."""
-        items = self._query(None, f"ORDER#{order_id}", "AUDIT#")
+        items = self._query(None, f"ORDER#{subject_id}", "AUDIT#")
         items.sort(key=lambda i: (i["at"], str(i["seq"])))
         return [_pick(AuditEntry, i) for i in items]
 

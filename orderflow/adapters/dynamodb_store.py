@@ -35,20 +35,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from orderflow.adapters.dynamodb_approvals import DynamoDbApprovalRecords
+from orderflow.adapters.dynamodb_approvals import (
+    READ_AS,
+    DynamoDbApprovalRecords,
+    stored,
+)
 from orderflow.domain.records import (
     Alert,
     ApprovalRequest,
     AuditEntry,
     Effect,
-    OrderRecord,
     OutboxMessage,
     StatusChange,
+    SubjectRecord,
 )
-from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
+from orderflow.parts.readmodel import RECEIVED, require_terminal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Collection, Mapping
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
@@ -104,58 +108,61 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         self.table_name = table_name
         self.client: DynamoDBClient = client or boto3.client("dynamodb")
 
-    def create_order(self, order_id: str, order: dict[str, Any], *, at: str) -> bool:
-        """Insert the order as RECEIVED; False (and no change) if it exists."""
-        history = (StatusChange(OrderStatus.RECEIVED, at),)
-        record = OrderRecord(
-            order_id, OrderStatus.RECEIVED, order, at, at, history=history
+    def create_subject(
+        self, kind: str, subject_id: str, body: dict[str, Any], *, at: str
+    ) -> bool:
+        """Insert the subject as RECEIVED; False (and no change) if its id exists."""
+        history = (StatusChange(RECEIVED, at),)
+        record = SubjectRecord(
+            subject_id, kind, RECEIVED, body, at, at, history=history
         )
-        return self._put_new(_key("ORDER", order_id) | asdict(record))
+        return self._put_new(_key("ORDER", subject_id) | stored(record))
 
-    def get_order(self, order_id: str) -> OrderRecord | None:
-        """The order's read model, or None."""
-        item = self._get("ORDER", order_id)
+    def get_subject(self, subject_id: str) -> SubjectRecord | None:
+        """The subject's read model, or None."""
+        item = self._get("ORDER", subject_id)
         if item is None:
             return None
         history = tuple(
-            StatusChange(OrderStatus(h["status"]), h["at"], h["detail"])
-            for h in item["history"]
+            StatusChange(h["status"], h["at"], h["detail"]) for h in item["history"]
         )
-        status = OrderStatus(item["status"])
-        return _record(OrderRecord, item | {"status": status, "history": history})
+        # An item written before subjects had kinds is an order's.
+        defaults = {"kind": "order"}
+        return _record(SubjectRecord, defaults | item | {"history": history})
 
     def set_status(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Move the order to ``status``; a repeat of the current status is a no-op."""
+        """Move the subject to ``status``; a repeat of the current one is a no-op."""
         # One atomic write, no read-compare-retry: the condition refuses a repeat
-        # (or an unknown order), detail merges key by key and history grows
+        # (or an unknown subject), detail merges key by key and history grows
         # server-side, so racing writers never lose or double an entry.
-        self._move(order_id, status, at, detail, "#status <> :status", {})
+        self._move(subject_id, status, at, detail, "#status <> :status", {})
 
-    def end_order(
+    def end_subject(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
+        terminal: Collection[str],
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> bool:
-        """Move the order to terminal ``status`` unless it has already ended."""
-        status.require_terminal()
-        ended = {f":t{i}": s.value for i, s in enumerate(sorted(TERMINAL_STATUSES))}
+        """Move the subject to ``status`` (in ``terminal``) unless it has ended."""
+        require_terminal(status, terminal)
+        ended = {f":t{i}": str(s) for i, s in enumerate(sorted(terminal))}
         condition = f"NOT #status IN ({', '.join(ended)})"
-        return self._move(order_id, status, at, detail, condition, ended)
+        return self._move(subject_id, status, at, detail, condition, ended)
 
     def _move(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         at: str,
         detail: dict[str, Any] | None,
         condition: str,
@@ -172,17 +179,17 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         sets.append("history = list_append(history, :entry)")
         return self._update(
             "ORDER",
-            order_id,
+            subject_id,
             "SET " + ", ".join(sets),
             f"{_EXISTS} AND {condition}",
             values | condition_values,
             names,
         )
 
-    def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
-        """Remember which durable execution runs the order."""
+    def set_execution_arn(self, subject_id: str, execution_arn: str) -> None:
+        """Remember which durable execution runs the subject."""
         update, values = "SET execution_arn = :arn", {":arn": execution_arn}
-        self._update("ORDER", order_id, update, _EXISTS, values, {})
+        self._update("ORDER", subject_id, update, _EXISTS, values, {})
 
     def put_approval(self, approval: ApprovalRequest) -> bool:
         """Store a pending approval; False (and no change) if its id exists."""
@@ -197,14 +204,14 @@ class DynamoDbStore(DynamoDbApprovalRecords):
     def list_approvals(
         self,
         *,
-        order_id: str | None = None,
+        subject_id: str | None = None,
         status: str | None = None,
         created_after: datetime | None = None,
     ) -> list[ApprovalRequest]:
-        """Approvals, oldest first, filtered by order and/or status."""
+        """Approvals, oldest first, filtered by subject and/or status."""
         if created_after is not None:
-            if status is None or order_id is not None:
-                raise ValueError("created_after needs a status and no order_id")
+            if status is None or subject_id is not None:
+                raise ValueError("created_after needs a status and no subject_id")
             # The sort key's seq is time_ns when stored, never before the
             # approval's created_at: the key range reads a superset, then exact.
             since = f"{status}#{int(created_after.timestamp() * 1e9):020d}"
@@ -213,8 +220,8 @@ class DynamoDbStore(DynamoDbApprovalRecords):
                 for i in self._query(BY_KIND, "APPROVAL", f"{status}#", since=since)
                 if datetime.fromisoformat(i["created_at"]) > created_after
             ]
-        elif order_id is not None:
-            items = self._query(BY_ORDER, f"ORDER#{order_id}", "APPROVAL#")
+        elif subject_id is not None:
+            items = self._query(BY_ORDER, f"ORDER#{subject_id}", "APPROVAL#")
             items = [i for i in items if status in (None, i["status"])]
         else:
             items = self._query(BY_KIND, "APPROVAL", f"{status}#" if status else "")
@@ -251,12 +258,12 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         """Queue a message; False (and no change) if its id exists."""
         return self._put_listed("OUTBOX", message.message_id, message, "")
 
-    def list_outbox(self, *, order_id: str | None = None) -> list[OutboxMessage]:
+    def list_outbox(self, *, subject_id: str | None = None) -> list[OutboxMessage]:
         """Messages, oldest first."""
-        if order_id is None:
+        if subject_id is None:
             items = self._query(BY_KIND, "OUTBOX", "")
         else:
-            items = self._query(BY_ORDER, f"ORDER#{order_id}", "OUTBOX#")
+            items = self._query(BY_ORDER, f"ORDER#{subject_id}", "OUTBOX#")
         return [_record(OutboxMessage, i) for i in items]
 
     def record_effect(self, effect: Effect) -> tuple[Effect, bool]:
@@ -293,12 +300,12 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         """Record an alert; False (and no change) if its id exists."""
         return self._put_listed("ALERT", alert.alert_id, alert, "")
 
-    def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
-        """Alerts, oldest first, optionally for one order."""
-        if order_id is None:
+    def list_alerts(self, *, subject_id: str | None = None) -> list[Alert]:
+        """Alerts, oldest first, optionally for one subject."""
+        if subject_id is None:
             items = self._query(BY_KIND, "ALERT", "")
         else:
-            items = self._query(BY_ORDER, f"ORDER#{order_id}", "ALERT#")
+            items = self._query(BY_ORDER, f"ORDER#{subject_id}", "ALERT#")
         return [_record(Alert, i) for i in items]
 
     def _put_listed(
@@ -310,10 +317,10 @@ class DynamoDbStore(DynamoDbApprovalRecords):
     ) -> bool:
         """Put an approval or a message with its keys in both indexes."""
         seq = _next_seq()
-        by_order = {"gsi1pk": f"ORDER#{record.order_id}", "gsi1sk": f"{kind}#{seq}"}
+        by_order = {"gsi1pk": f"ORDER#{record.subject_id}", "gsi1sk": f"{kind}#{seq}"}
         by_kind = {"gsi2pk": kind, "gsi2sk": sort + seq}
         return self._put_new(
-            _key(kind, ident) | {"seq": seq} | by_order | by_kind | asdict(record)
+            _key(kind, ident) | {"seq": seq} | by_order | by_kind | stored(record)
         )
 
     def _put_new(self, item: dict[str, Any]) -> bool:
@@ -422,4 +429,5 @@ def _plain(value: Any) -> Any:
 def _record(cls: type[R], item: dict[str, Any]) -> R:
     """The dataclass ``cls`` from an item, leaving out keys and index attributes."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in item.items() if k in names})
+    read = {(READ_AS[k] if READ_AS.get(k) in names else k): v for k, v in item.items()}
+    return cls(**{k: v for k, v in read.items() if k in names})

@@ -43,6 +43,22 @@ CREATE INDEX IF NOT EXISTS audit_by_order ON audit (order_id);
 """
 
 
+def to_row(record: Any) -> dict[str, Any]:
+    """A record's columns: ``subject_id`` is stored as ``order_id`` (compatible)."""
+    row: dict[str, Any] = asdict(record)
+    if "subject_id" in row:
+        row["order_id"] = row.pop("subject_id")
+    return row
+
+
+def from_row(row: sqlite3.Row) -> dict[str, Any]:
+    """A row's fields by record name: ``order_id`` comes back as ``subject_id``."""
+    data = dict(row)
+    if "order_id" in data:
+        data["subject_id"] = data.pop("order_id")
+    return data
+
+
 def insert_new(db: sqlite3.Connection, table: str, row: dict[str, Any]) -> bool:
     """Insert ``row`` into ``table`` unless its key exists, numbering it with the
     table's next ``seq``, on an open connection; True if it was written."""
@@ -58,7 +74,7 @@ def insert_new(db: sqlite3.Connection, table: str, row: dict[str, Any]) -> bool:
 
 def insert_audit(db: sqlite3.Connection, entry: AuditEntry) -> bool:
     """Insert ``entry`` unless its id exists, on an open connection."""
-    return insert_new(db, "audit", asdict(entry) | {"detail": json.dumps(entry.detail)})
+    return insert_new(db, "audit", to_row(entry) | {"detail": json.dumps(entry.detail)})
 
 
 class SqliteApprovalRecords:
@@ -69,7 +85,7 @@ class SqliteApprovalRecords:
 
     def put_link(self, link: ApprovalLink) -> bool:
         """Store an approval link's record; False (and no change) if it exists."""
-        row: dict[str, Any] = asdict(link)
+        row = to_row(link)
         row["scope"], row["reasons"] = json.dumps(link.scope), json.dumps(link.reasons)
         with self._db() as db:
             cur = db.execute(
@@ -87,7 +103,7 @@ class SqliteApprovalRecords:
             ).fetchone()
         if row is None:
             return None
-        data = dict(row)
+        data = from_row(row)
         data["scope"] = tuple(json.loads(data["scope"]))
         data["reasons"] = tuple(json.loads(data["reasons"]))
         return ApprovalLink(**data)
@@ -125,19 +141,19 @@ class SqliteApprovalRecords:
             return cur.rowcount == 1
 
     def add_audit(self, entry: AuditEntry) -> bool:
-        """Append to the order's audit trail; False (no change) if the id exists."""
+        """Append to the subject's audit trail; False (no change) if the id exists."""
         with self._db() as db:
             return insert_audit(db, entry)
 
-    def list_audit(self, order_id: str) -> list[AuditEntry]:
-        """The order's audit trail, oldest first."""
+    def list_audit(self, subject_id: str) -> list[AuditEntry]:
+        """The subject's audit trail, oldest first."""
         with self._db() as db:
             rows = db.execute(
-                "SELECT * FROM audit WHERE order_id = ? ORDER BY at, seq", (order_id,)
+                "SELECT * FROM audit WHERE order_id = ? ORDER BY at, seq", (subject_id,)
             ).fetchall()
         entries = []
         for row in rows:
-            data = dict(row)
+            data = from_row(row)
             data.pop("seq")
             data["detail"] = json.loads(data["detail"])
             entries.append(AuditEntry(**data))
@@ -151,4 +167,4 @@ class SqliteApprovalRecords:
                 " FROM outbox WHERE message_id = ?",
                 (message_id,),
             ).fetchone()
-        return OutboxMessage(**dict(row)) if row else None
+        return OutboxMessage(**from_row(row)) if row else None

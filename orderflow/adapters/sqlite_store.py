@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import queue
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -27,23 +27,26 @@ from typing import Any
 from orderflow.adapters.sqlite_approvals import (
     APPROVALS_SCHEMA,
     SqliteApprovalRecords,
+    from_row,
     insert_audit,
     insert_new,
+    to_row,
 )
 from orderflow.domain.records import (
     Alert,
     ApprovalRequest,
     AuditEntry,
     Effect,
-    OrderRecord,
     OutboxMessage,
     StatusChange,
+    SubjectRecord,
 )
-from orderflow.processes.orders.status import OrderStatus
+from orderflow.parts.readmodel import RECEIVED, require_terminal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL DEFAULT 'order',
     status TEXT NOT NULL,
     body TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT '{}',
@@ -116,6 +119,11 @@ class SqliteStore(SqliteApprovalRecords):
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA + APPROVALS_SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(orders)")}
+            if "kind" not in columns:  # a file from before subjects had kinds
+                db.execute(
+                    "ALTER TABLE orders ADD COLUMN kind TEXT NOT NULL DEFAULT 'order'"
+                )
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(
@@ -149,19 +157,23 @@ class SqliteStore(SqliteApprovalRecords):
             except queue.Empty:
                 return
 
-    # orders
+    # subjects (the table and its key column keep the names they had when
+    # orders were the only kind: docs/design.md#the-store)
 
-    def create_order(self, order_id: str, order: dict[str, Any], *, at: str) -> bool:
-        """Insert the order as RECEIVED; False (and no change) if it exists."""
-        history = [asdict(StatusChange(OrderStatus.RECEIVED, at))]
+    def create_subject(
+        self, kind: str, subject_id: str, body: dict[str, Any], *, at: str
+    ) -> bool:
+        """Insert the subject as RECEIVED; False (and no change) if its id exists."""
+        history = [asdict(StatusChange(RECEIVED, at))]
         with self._db() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO orders (order_id, status, body, history,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO orders (order_id, kind, status, body, history,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    order_id,
-                    OrderStatus.RECEIVED,
-                    json.dumps(order),
+                    subject_id,
+                    kind,
+                    RECEIVED,
+                    json.dumps(body),
                     json.dumps(history),
                     at,
                     at,
@@ -169,70 +181,72 @@ class SqliteStore(SqliteApprovalRecords):
             )
             return cur.rowcount == 1
 
-    def get_order(self, order_id: str) -> OrderRecord | None:
-        """The order's read model, or None."""
+    def get_subject(self, subject_id: str) -> SubjectRecord | None:
+        """The subject's read model, or None."""
         with self._db() as db:
             row = db.execute(
-                "SELECT * FROM orders WHERE order_id = ?", (order_id,)
+                "SELECT * FROM orders WHERE order_id = ?", (subject_id,)
             ).fetchone()
         if row is None:
             return None
-        return OrderRecord(
-            order_id=row["order_id"],
-            status=OrderStatus(row["status"]),
-            order=json.loads(row["body"]),
+        return SubjectRecord(
+            subject_id=row["order_id"],
+            kind=row["kind"],
+            status=row["status"],
+            body=json.loads(row["body"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             execution_arn=row["execution_arn"],
             detail=json.loads(row["detail"]),
             history=tuple(
-                StatusChange(OrderStatus(h["status"]), h["at"], h["detail"])
+                StatusChange(h["status"], h["at"], h["detail"])
                 for h in json.loads(row["history"])
             ),
         )
 
     def set_status(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Move the order to ``status``; a repeat of the current status is a no-op."""
-        self._move(order_id, status, at, detail, refuse=lambda now: now == status)
+        """Move the subject to ``status``; a repeat of the current one is a no-op."""
+        self._move(subject_id, status, at, detail, refuse=lambda now: now == status)
 
-    def end_order(
+    def end_subject(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
+        terminal: Collection[str],
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> bool:
-        """Move the order to terminal ``status`` unless it has already ended."""
-        status.require_terminal()
+        """Move the subject to ``status`` (in ``terminal``) unless it has ended."""
+        require_terminal(status, terminal)
         return self._move(
-            order_id, status, at, detail, refuse=lambda now: now.is_terminal
+            subject_id, status, at, detail, refuse=lambda now: now in terminal
         )
 
     def _move(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         at: str,
         detail: dict[str, Any] | None,
         *,
-        refuse: Callable[[OrderStatus], bool],
+        refuse: Callable[[str], bool],
     ) -> bool:
         """Change the status in one transaction unless ``refuse(current)``."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
                 "SELECT status, detail, history FROM orders WHERE order_id = ?",
-                (order_id,),
+                (subject_id,),
             ).fetchone()
-            if row is None or refuse(OrderStatus(row["status"])):
+            if row is None or refuse(row["status"]):
                 db.execute("COMMIT")
                 return False
             merged = {**json.loads(row["detail"]), **(detail or {})}
@@ -241,26 +255,25 @@ class SqliteStore(SqliteApprovalRecords):
             db.execute(
                 "UPDATE orders SET status = ?, detail = ?, history = ?, updated_at = ?"
                 " WHERE order_id = ?",
-                (status, json.dumps(merged), json.dumps(history), at, order_id),
+                (status, json.dumps(merged), json.dumps(history), at, subject_id),
             )
             db.execute("COMMIT")
             return True
 
-    def set_execution_arn(self, order_id: str, execution_arn: str) -> None:
-        """Remember which durable execution runs the order."""
+    def set_execution_arn(self, subject_id: str, execution_arn: str) -> None:
+        """Remember which durable execution runs the subject."""
         with self._db() as db:
             db.execute(
                 "UPDATE orders SET execution_arn = ? WHERE order_id = ?",
-                (execution_arn, order_id),
+                (execution_arn, subject_id),
             )
 
     # approvals
 
     def put_approval(self, approval: ApprovalRequest) -> bool:
         """Store a pending approval; False (and no change) if its id exists."""
-        row = asdict(approval)
         with self._db() as db:
-            return insert_new(db, "approvals", row)
+            return insert_new(db, "approvals", to_row(approval))
 
     def get_approval(self, callback_id: str) -> ApprovalRequest | None:
         """One approval by callback id."""
@@ -273,16 +286,16 @@ class SqliteStore(SqliteApprovalRecords):
     def list_approvals(
         self,
         *,
-        order_id: str | None = None,
+        subject_id: str | None = None,
         status: str | None = None,
         created_after: datetime | None = None,
     ) -> list[ApprovalRequest]:
-        """Approvals, oldest first, filtered by order and/or status."""
+        """Approvals, oldest first, filtered by subject and/or status."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT * FROM approvals WHERE (?1 IS NULL OR order_id = ?1)"
                 " AND (?2 IS NULL OR status = ?2) ORDER BY seq",
-                (order_id, status),
+                (subject_id, status),
             ).fetchall()
         approvals = [_approval(r) for r in rows]
         if created_after is None:
@@ -318,19 +331,18 @@ class SqliteStore(SqliteApprovalRecords):
 
     def add_outbox(self, message: OutboxMessage) -> bool:
         """Queue a message; False (and no change) if its id exists."""
-        row = asdict(message)
         with self._db() as db:
-            return insert_new(db, "outbox", row)
+            return insert_new(db, "outbox", to_row(message))
 
-    def list_outbox(self, *, order_id: str | None = None) -> list[OutboxMessage]:
+    def list_outbox(self, *, subject_id: str | None = None) -> list[OutboxMessage]:
         """Messages, oldest first."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT message_id, order_id, recipient, subject, body, created_at"
                 " FROM outbox WHERE (?1 IS NULL OR order_id = ?1) ORDER BY seq",
-                (order_id,),
+                (subject_id,),
             ).fetchall()
-        return [OutboxMessage(**dict(r)) for r in rows]
+        return [OutboxMessage(**from_row(r)) for r in rows]
 
     # effects ledger
 
@@ -358,22 +370,22 @@ class SqliteStore(SqliteApprovalRecords):
 
     def add_alert(self, alert: Alert) -> bool:
         """Record an alert; False (and no change) if its id exists."""
-        row = asdict(alert) | {"detail": json.dumps(alert.detail)}
+        row = to_row(alert) | {"detail": json.dumps(alert.detail)}
         with self._db() as db:
             return insert_new(db, "alerts", row)
 
-    def list_alerts(self, *, order_id: str | None = None) -> list[Alert]:
-        """Alerts, oldest first, optionally for one order."""
+    def list_alerts(self, *, subject_id: str | None = None) -> list[Alert]:
+        """Alerts, oldest first, optionally for one subject."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT * FROM alerts WHERE (?1 IS NULL OR order_id = ?1) ORDER BY seq",
-                (order_id,),
+                (subject_id,),
             ).fetchall()
         return [_alert(r) for r in rows]
 
 
 def _approval(row: sqlite3.Row) -> ApprovalRequest:
-    data = dict(row)
+    data = from_row(row)
     data.pop("seq")
     return ApprovalRequest(**data)
 
@@ -385,6 +397,6 @@ def _effect(row: sqlite3.Row) -> Effect:
 
 
 def _alert(row: sqlite3.Row) -> Alert:
-    data = dict(row)
+    data = from_row(row)
     data.pop("seq")
     return Alert(**data | {"detail": json.loads(data["detail"])})

@@ -5,25 +5,28 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from orderflow.processes.orders.status import OrderStatus
-
 
 @dataclass(frozen=True)
 class StatusChange:
-    """One entry of an order's status history."""
+    """One entry of a subject's status history."""
 
-    status: OrderStatus
+    status: str
     at: str
     detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class OrderRecord:
-    """The read model of one order, answered by GET /orders/{id}."""
+class SubjectRecord:
+    """The read model of one subject (an order, a return...) of any kind.
 
-    order_id: str
-    status: OrderStatus
-    order: dict[str, Any]
+    ``status`` is one of the statuses its process declares (orderflow.registry);
+    ``body`` is the subject as its process accepted it.
+    """
+
+    subject_id: str
+    kind: str
+    status: str
+    body: dict[str, Any]
     created_at: str
     updated_at: str
     execution_arn: str | None = None
@@ -46,7 +49,7 @@ class ApprovalRequest:
     """
 
     callback_id: str
-    order_id: str
+    subject_id: str
     approver: str
     created_at: str
     expires_at: str
@@ -61,7 +64,7 @@ class OutboxMessage:
     """A message to send (an approval request email, an alert)."""
 
     message_id: str
-    order_id: str
+    subject_id: str
     recipient: str
     subject: str
     body: str
@@ -84,10 +87,10 @@ class Effect:
 
 @dataclass(frozen=True)
 class Alert:
-    """Something a person should look at about one order; keyed, raised once."""
+    """Something a person should look at about one subject; keyed, raised once."""
 
-    alert_id: str  # "<order_id>:<kind>": a retried step raises the same alert
-    order_id: str
+    alert_id: str  # "<subject_id>:<kind>": a retried step raises the same alert
+    subject_id: str
     kind: str  # books-mismatch | slow-delivery | refund-ratio | compensation-failed
     severity: str  # "warning" (handled, worth a look) | "critical" (act now)
     message: str
@@ -100,19 +103,19 @@ class ApprovalLink:
     """What the store keeps for one emailed approval link: its token's hash.
 
     The token itself is only ever in the email. The record binds the link to
-    one callback, one order and one approver, with the decisions it may make
+    one callback, one subject and one approver, with the decisions it may make
     (``scope``) and when it stops working. ``callback_id`` is a secret.
     """
 
     token_hash: str
     callback_id: str
-    order_id: str
+    subject_id: str
     approver: str
     created_at: str
     expires_at: str
     scope: tuple[str, ...] = ("approve", "reject")
-    round: int = 1  # which ask of the order this is (wait-for-approval-<round>)
-    needed: int = 1  # how many approvals the order needs in all
+    round: int = 1  # which ask of the subject this is (wait-for-approval-<round>)
+    needed: int = 1  # how many approvals the subject needs in all
     risk_score: int = 0
     reasons: tuple[str, ...] = ()
 
@@ -124,14 +127,14 @@ class ApprovalLink:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One line of an order's approval audit trail: who did what, when, how.
+    """One line of a subject's approval audit trail: who did what, when, how.
 
     ``link_id`` names the link a decision came through; ``entry_id`` makes a
     repeated write (a retried step) a no-op.
     """
 
     entry_id: str
-    order_id: str
+    subject_id: str
     at: str
     actor: str
     action: str

@@ -32,7 +32,7 @@ class TimelinePage:
 
     def page(self, order_id: str) -> Page:
         """The timeline page of ``order_id``, or a 404 page that says why."""
-        record = store_from_url(f"sqlite:{self.home / 'orderflow.db'}").get_order(
+        record = store_from_url(f"sqlite:{self.home / 'orderflow.db'}").get_subject(
             order_id
         )
         if record is None or not record.execution_arn:
@@ -56,7 +56,7 @@ class TimelinePage:
         return render(
             "timeline.html",
             order_id=order_id,
-            order_status=record.status.value,
+            order_status=record.status,
             history=record.history,
             report=report,
             bars=bars,

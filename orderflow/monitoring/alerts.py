@@ -70,7 +70,7 @@ def execution_alert(
     kind = EXECUTION_KINDS[status]
     return Alert(
         alert_id=f"{change.order_id}:{kind}",
-        order_id=change.order_id,
+        subject_id=change.order_id,
         kind=kind,
         severity="critical",
         message="\n".join(lines),
@@ -85,7 +85,7 @@ def overdue_alert(
     """The alert for an approval pending longer than the threshold."""
     hours = age.total_seconds() / 3600
     lines = [
-        f"Order {approval.order_id} has waited {hours:.1f} h for {approval.approver}.",
+        f"{approval.subject_id} has waited {hours:.1f} h for {approval.approver}.",
         "",
         f"Asked at:   {approval.created_at}",
         f"Expires at: {approval.expires_at} (then it escalates or is cancelled)",
@@ -94,8 +94,8 @@ def overdue_alert(
         "Next: remind the approver, or decide through the approval page.",
     ]
     return Alert(
-        alert_id=f"{approval.order_id}:{OVERDUE}:{approval.approver}",
-        order_id=approval.order_id,
+        alert_id=f"{approval.subject_id}:{OVERDUE}:{approval.approver}",
+        subject_id=approval.subject_id,
         kind=OVERDUE,
         severity="warning",
         message="\n".join(lines),
@@ -106,6 +106,6 @@ def overdue_alert(
 
 def subject(alert: Alert) -> str:
     """A one-line subject in SNS's rules: ASCII, no line break, under 100."""
-    text = f"orderflow {alert.severity}: order {alert.order_id} {alert.kind}"
+    text = f"orderflow {alert.severity}: order {alert.subject_id} {alert.kind}"
     flat = " ".join(text.split()).encode("ascii", "replace").decode()
     return flat if len(flat) < 100 else flat[:96] + "..."

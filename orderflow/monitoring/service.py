@@ -34,8 +34,8 @@ from orderflow.monitoring.alerts import (
 )
 from orderflow.monitoring.events import ExecutionStatus, StatusChangeDetail
 from orderflow.monitoring.history import ExecutionSummary
+from orderflow.parts.process import Process
 from orderflow.ports import Alerts, Store
-from orderflow.processes.orders.status import OrderStatus
 
 MONITOR = "orderflow-monitor"  # decided_by on approvals the monitor expires
 PENDING, EXPIRED = "PENDING", "EXPIRED"
@@ -70,13 +70,14 @@ class ApprovalCheck:
 def on_status_change(
     change: StatusChangeDetail,
     *,
+    process: Process,
     store: Store,
     alerts: Alerts,
     summarise: Summarise,
     at: str,
 ) -> StatusOutcome:
     """Bring the read model in line with the execution; alert when it needs a human."""
-    record = store.get_order(change.order_id)
+    record = store.get_subject(change.order_id)
     if change.status is ExecutionStatus.RUNNING:
         if record is not None and record.execution_arn != change.execution_arn:
             store.set_execution_arn(change.order_id, change.execution_arn)
@@ -93,18 +94,24 @@ def on_status_change(
         "reason": f"the durable execution ended {change.status.value}: "
         + REASONS[change.status.value],
     }
-    ended = store.end_order(change.order_id, OrderStatus.FAILED, at=at, detail=detail)
+    ended = store.end_subject(
+        change.order_id,
+        process.failed,
+        terminal=process.terminal,
+        at=at,
+        detail=detail,
+    )
     expired = _expire(
-        store.list_approvals(order_id=change.order_id, status=PENDING),
+        store.list_approvals(subject_id=change.order_id, status=PENDING),
         store,
         at=at,
         why=f"execution {change.status.value}",
     )
-    after = store.get_order(change.order_id)
+    after = store.get_subject(change.order_id)
     alert = execution_alert(
         change,
         summary=summary,
-        order_status=after.status.value if after else None,
+        order_status=after.status if after else None,
         expired_approvals=expired,
         at=at,
     )
@@ -120,7 +127,7 @@ def on_status_change(
 
 def raise_once(alert: Alert, *, store: Store, alerts: Alerts) -> bool:
     """Send ``alert`` unless the store has it, then record it; True if sent."""
-    known = store.list_alerts(order_id=alert.order_id)
+    known = store.list_alerts(subject_id=alert.subject_id)
     if any(a.alert_id == alert.alert_id for a in known):
         return False
     alerts.send(alert)  # before recording: a failed send is retried, not lost
@@ -134,7 +141,7 @@ def forward_workflow_alerts(
     """Send the alerts the workflow recorded during this execution."""
     raised = [
         a
-        for a in store.list_alerts(order_id=change.order_id)
+        for a in store.list_alerts(subject_id=change.order_id)
         if a.kind not in MONITOR_KINDS
         and datetime.fromisoformat(a.created_at) >= change.started_at
     ]
@@ -179,7 +186,7 @@ def check_pending_approvals(
     ages = [now - datetime.fromisoformat(a.created_at) for a in live]
     alerted = []
     for approval, age in newly_overdue(live, now=now, after=after, window=window):
-        order = store.get_order(approval.order_id)
+        order = store.get_subject(approval.subject_id)
         execution_arn = order.execution_arn if order else None
         alert = overdue_alert(
             approval, age=age, execution_arn=execution_arn, at=now.isoformat()

@@ -32,7 +32,7 @@ def alert(n: int = 1) -> Alert:
     """An execution alert for ORD-<n>."""
     return Alert(
         alert_id=f"ORD-{n}:execution-failed",
-        order_id=f"ORD-{n}",
+        subject_id=f"ORD-{n}",
         kind="execution-failed",
         severity="critical",
         message=f"The durable execution of order ORD-{n} ended FAILED.\nNext: ...",
@@ -50,7 +50,7 @@ def sink(
         yield (
             OutboxAlerts(store),
             lambda: [
-                (m.subject, m.body, m.order_id)
+                (m.subject, m.body, m.subject_id)
                 for m in store.list_outbox()
                 if m.recipient == OUTBOX_RECIPIENT
             ],

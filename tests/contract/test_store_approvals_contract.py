@@ -19,7 +19,7 @@ from tests.contract.test_store_contract import T0, T1, T2, approval, message
 def link(token_hash: str, callback_id: str = "cb-1", **changes: Any) -> ApprovalLink:
     """A link record with sensible defaults."""
     fields: dict[str, Any] = {
-        "order_id": "o-1",
+        "subject_id": "o-1",
         "approver": "approver@example.com",
         "created_at": T0,
         "expires_at": T2,

@@ -20,7 +20,7 @@ from orderflow.adapters.dynamodb_store import DynamoDbStore, table_definition
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.records import Alert, ApprovalRequest, Effect, OutboxMessage
 from orderflow.ports import Store
-from orderflow.processes.orders.status import OrderStatus
+from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 
 T0 = "2025-01-01T00:00:00+00:00"
 T1 = "2025-01-01T00:01:00+00:00"
@@ -79,19 +79,60 @@ def effect(key: str, order_id: str = "o-1", **changes: Any) -> Effect:
     return Effect(key, order_id, **(fields | changes))
 
 
+# subjects of any kind
+
+RETURN_TERMINAL = frozenset({"REFUNDED", "DENIED", "CANCELLED", "FAILED"})
+
+
+def test_a_subject_keeps_its_kind_and_any_status_its_process_declares(
+    store: Store,
+) -> None:
+    assert store.create_subject("return", "RET-1", {"order_id": "o-1"}, at=T0)
+    store.set_status("RET-1", "AWAITING_PARCEL", at=T1)
+
+    assert store.end_subject("RET-1", "REFUNDED", terminal=RETURN_TERMINAL, at=T2)
+    assert not store.end_subject("RET-1", "FAILED", terminal=RETURN_TERMINAL, at=T2)
+    record = store.get_subject("RET-1")
+    assert record is not None
+    assert (record.kind, record.status) == ("return", "REFUNDED")
+    assert [h.status for h in record.history] == [
+        "RECEIVED",
+        "AWAITING_PARCEL",
+        "REFUNDED",
+    ]
+
+
+def test_one_id_names_one_subject_across_kinds(store: Store) -> None:
+    assert store.create_subject("order", "X-1", {"a": 1}, at=T0)
+
+    assert store.create_subject("return", "X-1", {"b": 2}, at=T1) is False
+
+    record = store.get_subject("X-1")
+    assert record is not None and (record.kind, record.body) == ("order", {"a": 1})
+
+
+def test_end_subject_refuses_a_status_its_process_does_not_call_terminal(
+    store: Store,
+) -> None:
+    store.create_subject("return", "RET-2", {}, at=T0)
+
+    with pytest.raises(ValueError, match="terminal"):
+        store.end_subject("RET-2", "COMPLETED", terminal=RETURN_TERMINAL, at=T1)
+
+
 # orders
 
 
 def test_create_order_stores_it_as_received_with_one_history_entry(
     store: Store,
 ) -> None:
-    assert store.create_order("o-1", {"total": "12.50"}, at=T0) is True
+    assert store.create_subject("order", "o-1", {"total": "12.50"}, at=T0) is True
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
 
     assert record is not None
-    assert record.status is OrderStatus.RECEIVED
-    assert record.order == {"total": "12.50"}
+    assert record.status == OrderStatus.RECEIVED
+    assert record.body == {"total": "12.50"}
     assert (record.created_at, record.updated_at) == (T0, T0)
     assert record.execution_arn is None
     assert record.detail == {}
@@ -103,13 +144,13 @@ def test_create_order_stores_it_as_received_with_one_history_entry(
 def test_create_order_twice_returns_false_and_keeps_the_first_body(
     store: Store,
 ) -> None:
-    assert store.create_order("o-1", {"v": 1}, at=T0) is True
+    assert store.create_subject("order", "o-1", {"v": 1}, at=T0) is True
 
-    assert store.create_order("o-1", {"v": 2}, at=T1) is False
+    assert store.create_subject("order", "o-1", {"v": 2}, at=T1) is False
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
-    assert record.order == {"v": 1}
+    assert record.body == {"v": 1}
     assert record.created_at == T0
     assert len(record.history) == 1
 
@@ -123,33 +164,33 @@ def test_order_body_round_trips_nested_json_values(store: Store) -> None:
         "negative": -7,
         "unicode": "café ✓",
     }
-    store.create_order("o-1", body, at=T0)
+    store.create_subject("order", "o-1", body, at=T0)
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
 
     assert record is not None
-    assert record.order == body
-    assert type(record.order["lines"][0]["qty"]) is int
-    assert type(record.order["score"]) is float
+    assert record.body == body
+    assert type(record.body["lines"][0]["qty"]) is int
+    assert type(record.body["score"]) is float
 
 
 def test_get_order_unknown_returns_none(store: Store) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
 
-    assert store.get_order("nope") is None
+    assert store.get_subject("nope") is None
 
 
 def test_set_status_appends_history_once_and_a_repeat_is_a_no_op(
     store: Store,
 ) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
 
     store.set_status("o-1", OrderStatus.APPROVED, at=T1, detail={"by": "policy"})
     store.set_status("o-1", OrderStatus.APPROVED, at=T2, detail={"by": "again"})
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
-    assert record.status is OrderStatus.APPROVED
+    assert record.status == OrderStatus.APPROVED
     assert record.updated_at == T1
     assert record.detail == {"by": "policy"}
     assert [(h.status, h.at, h.detail) for h in record.history] == [
@@ -159,7 +200,7 @@ def test_set_status_appends_history_once_and_a_repeat_is_a_no_op(
 
 
 def test_set_status_merges_detail_over_earlier_detail(store: Store) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
     store.set_status(
         "o-1", OrderStatus.AWAITING_APPROVAL, at=T1, detail={"a": 1, "b": {"x": 1}}
     )
@@ -167,7 +208,7 @@ def test_set_status_merges_detail_over_earlier_detail(store: Store) -> None:
     store.set_status("o-1", OrderStatus.APPROVED, at=T2, detail={"b": 2, "c": 0.25})
     store.set_status("o-1", OrderStatus.FULFILLING, at=T2)
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
     assert record.detail == {"a": 1, "b": 2, "c": 0.25}
     assert [h.detail for h in record.history] == [
@@ -181,41 +222,45 @@ def test_set_status_merges_detail_over_earlier_detail(store: Store) -> None:
 def test_set_status_on_an_unknown_order_creates_nothing(store: Store) -> None:
     store.set_status("ghost", OrderStatus.APPROVED, at=T1)
 
-    assert store.get_order("ghost") is None
+    assert store.get_subject("ghost") is None
 
 
 def test_set_execution_arn_is_shown_on_the_order(store: Store) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
     arn = "arn:aws:lambda:us-east-1:123456789012:function:wf:live/durable-execution/x"
 
     store.set_execution_arn("o-1", arn)
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
     assert record.execution_arn == arn
-    assert record.status is OrderStatus.RECEIVED
+    assert record.status == OrderStatus.RECEIVED
 
 
 def test_set_execution_arn_on_an_unknown_order_creates_nothing(store: Store) -> None:
     store.set_execution_arn("ghost", "arn:x")
 
-    assert store.get_order("ghost") is None
+    assert store.get_subject("ghost") is None
 
 
 def test_end_order_moves_a_running_order_to_the_terminal_status(
     store: Store,
 ) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
     store.set_status("o-1", OrderStatus.FULFILLING, at=T1, detail={"route": "x"})
 
-    moved = store.end_order(
-        "o-1", OrderStatus.FAILED, at=T2, detail={"execution_status": "TIMED_OUT"}
+    moved = store.end_subject(
+        "o-1",
+        OrderStatus.FAILED,
+        terminal=TERMINAL_STATUSES,
+        at=T2,
+        detail={"execution_status": "TIMED_OUT"},
     )
 
     assert moved is True
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
-    assert record.status is OrderStatus.FAILED
+    assert record.status == OrderStatus.FAILED
     assert record.updated_at == T2
     assert record.detail == {"route": "x", "execution_status": "TIMED_OUT"}
     assert [h.status for h in record.history] == [
@@ -237,13 +282,19 @@ def test_end_order_moves_a_running_order_to_the_terminal_status(
 def test_end_order_leaves_an_order_that_already_ended_as_it_was(
     store: Store, ended: OrderStatus
 ) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
     store.set_status("o-1", ended, at=T1, detail={"by": "workflow"})
 
-    moved = store.end_order("o-1", OrderStatus.FAILED, at=T2, detail={"by": "monitor"})
+    moved = store.end_subject(
+        "o-1",
+        OrderStatus.FAILED,
+        terminal=TERMINAL_STATUSES,
+        at=T2,
+        detail={"by": "monitor"},
+    )
 
     assert moved is False
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
     assert (record.status, record.updated_at, record.detail) == (
         ended,
@@ -254,20 +305,27 @@ def test_end_order_leaves_an_order_that_already_ended_as_it_was(
 
 
 def test_end_order_on_an_unknown_order_creates_nothing(store: Store) -> None:
-    assert store.end_order("ghost", OrderStatus.FAILED, at=T1) is False
+    assert (
+        store.end_subject(
+            "ghost", OrderStatus.FAILED, terminal=TERMINAL_STATUSES, at=T1
+        )
+        is False
+    )
 
-    assert store.get_order("ghost") is None
+    assert store.get_subject("ghost") is None
 
 
 def test_end_order_refuses_a_status_that_is_not_terminal(store: Store) -> None:
-    store.create_order("o-1", {}, at=T0)
+    store.create_subject("order", "o-1", {}, at=T0)
 
     with pytest.raises(ValueError, match="terminal"):
-        store.end_order("o-1", OrderStatus.APPROVED, at=T1)
+        store.end_subject(
+            "o-1", OrderStatus.APPROVED, terminal=TERMINAL_STATUSES, at=T1
+        )
 
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
-    assert record.status is OrderStatus.RECEIVED
+    assert record.status == OrderStatus.RECEIVED
 
 
 # approvals
@@ -303,12 +361,12 @@ def test_list_approvals_filters_by_order_and_status_oldest_first(
     m = store.get_approval("cb-m") or m
 
     assert store.list_approvals() == [z, m, a]
-    assert store.list_approvals(order_id="o-1") == [z, a]
+    assert store.list_approvals(subject_id="o-1") == [z, a]
     assert store.list_approvals(status="PENDING") == [z, a]
     assert store.list_approvals(status="APPROVED") == [m]
-    assert store.list_approvals(order_id="o-2", status="PENDING") == []
-    assert store.list_approvals(order_id="o-2", status="APPROVED") == [m]
-    assert store.list_approvals(order_id="o-3") == []
+    assert store.list_approvals(subject_id="o-2", status="PENDING") == []
+    assert store.list_approvals(subject_id="o-2", status="APPROVED") == [m]
+    assert store.list_approvals(subject_id="o-3") == []
 
 
 def test_list_approvals_created_after_keeps_the_recent_ones(store: Store) -> None:
@@ -424,8 +482,8 @@ def test_list_outbox_is_oldest_first_and_filters_by_order(store: Store) -> None:
         store.add_outbox(item)
 
     assert store.list_outbox() == [z, m, a]
-    assert store.list_outbox(order_id="o-1") == [z, a]
-    assert store.list_outbox(order_id="o-3") == []
+    assert store.list_outbox(subject_id="o-1") == [z, a]
+    assert store.list_outbox(subject_id="o-3") == []
 
 
 # effects ledger
@@ -508,7 +566,7 @@ def test_alert_detail_round_trips_nested_json(store: Store) -> None:
     stored = alert("o-1:slow-delivery", detail=detail)
     store.add_alert(stored)
 
-    [back] = store.list_alerts(order_id="o-1")
+    [back] = store.list_alerts(subject_id="o-1")
 
     assert back == stored
     assert type(back.detail["z"]) is float
@@ -521,5 +579,5 @@ def test_list_alerts_is_oldest_first_and_filters_by_order(store: Store) -> None:
         store.add_alert(item)
 
     assert store.list_alerts() == [z, m, a]
-    assert store.list_alerts(order_id="o-1") == [z, a]
-    assert store.list_alerts(order_id="o-3") == []
+    assert store.list_alerts(subject_id="o-1") == [z, a]
+    assert store.list_alerts(subject_id="o-3") == []

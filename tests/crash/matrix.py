@@ -316,12 +316,12 @@ def run_path(
             if d is not None
         ]
         result = h.result(arn)
-        record = store.get_order(ORDER_ID)
+        record = store.get_subject(ORDER_ID)
         effects = store.list_effects(ORDER_ID)
         snapshot = Snapshot(
             execution_status=str(result.status),
             body=json.loads(result.result) if result.result else {},
-            status=record.status.value if record else None,
+            status=record.status if record else None,
             history=history(store, ORDER_ID) if record else [],
             effects=[
                 (e.idempotency_key, e.provider, e.action, e.amount_cents, e.quantity)
@@ -330,13 +330,13 @@ def run_path(
             books=Books.from_effects(effects),
             approvals=[
                 (a.callback_id, a.approver, a.status)
-                for a in store.list_approvals(order_id=ORDER_ID)
+                for a in store.list_approvals(subject_id=ORDER_ID)
             ],
             audit=[
                 (e.action, str(e.detail.get("approver", e.actor)))
                 for e in store.list_audit(ORDER_ID)
             ],
-            outbox=len(store.list_outbox(order_id=ORDER_ID)),
+            outbox=len(store.list_outbox(subject_id=ORDER_ID)),
             decided=decided,
         )
     return Run(killer, snapshot, time.perf_counter() - started)

@@ -50,7 +50,7 @@ def link_of(
     while time.monotonic() < deadline:
         messages = [
             m
-            for m in stack.store.list_outbox(order_id=order_id)
+            for m in stack.store.list_outbox(subject_id=order_id)
             if approver in (None, m.recipient)
         ]
         links = [link for m in messages for link in links_in(m.body)]

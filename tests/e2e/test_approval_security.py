@@ -36,9 +36,9 @@ def waiting(stack: StackProcess, order: dict[str, Any]) -> str:
 def still_waiting(stack: StackProcess, order_id: str) -> None:
     """Nothing was decided: the order waits and its approval is pending."""
     time.sleep(0.5)  # room for a wrongly started completion to land
-    record = stack.store.get_order(order_id)
-    assert record is not None and record.status is OrderStatus.AWAITING_APPROVAL
-    assert [a.status for a in stack.store.list_approvals(order_id=order_id)] == [
+    record = stack.store.get_subject(order_id)
+    assert record is not None and record.status == OrderStatus.AWAITING_APPROVAL
+    assert [a.status for a in stack.store.list_approvals(subject_id=order_id)] == [
         "PENDING"
     ]
     assert not {"approved", "rejected"} & set(actions(stack, order_id))
@@ -131,7 +131,7 @@ def test_a_replayed_post_completes_the_callback_once(stack: StackProcess) -> Non
         "refused",
         "refused",
     ]
-    (approval,) = stack.store.list_approvals(order_id="SEC-REPLAY")
+    (approval,) = stack.store.list_approvals(subject_id="SEC-REPLAY")
     assert approval.status == "APPROVED"
 
 
@@ -170,7 +170,7 @@ def test_a_link_for_approver_a_cannot_record_approver_b(stack: StackProcess) -> 
     assert answer.status == 200
     b_link = link_of(stack, "SEC-BIND", "manager@example.com")
 
-    first, second = stack.store.list_approvals(order_id="SEC-BIND")
+    first, second = stack.store.list_approvals(subject_id="SEC-BIND")
     assert (first.status, first.decided_by) == ("APPROVED", "approver@example.com")
     assert (second.approver, second.status) == ("manager@example.com", "PENDING")
     assert fetch(a_link, "POST", {"decision": "approve"}).status == 409  # spent

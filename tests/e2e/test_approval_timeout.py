@@ -91,7 +91,7 @@ def test_an_unanswered_request_escalates_then_cancels_each_step_audited(
         (stack.home / name).read_text() for name in ("emulator.log", "up.log")
     )
     assert "{callback-id}" in logs
-    for pending in stack.store.list_approvals(order_id="LATE-1"):
+    for pending in stack.store.list_approvals(subject_id="LATE-1"):
         assert pending.callback_id not in logs
     for link in (a_link, b_link):
         assert link.rsplit("/", 1)[1] not in logs

@@ -70,7 +70,7 @@ def test_bad_order_is_refused_naming_the_problem_and_nothing_starts(
     assert words in answer["message"]
     if field is not None:
         assert field in [f["field"] for f in answer["fields"]]
-    assert stack.store.get_order(order_id) is None
+    assert stack.store.get_subject(order_id) is None
     assert stack.executions_named(order_id) == []
     assert stack.request("GET", "/health") == (200, {"status": "ok"})
 

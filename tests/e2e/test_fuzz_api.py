@@ -109,7 +109,7 @@ def check_post(
     # Refused: nothing recorded now; that nothing started either is checked once
     # for all at the end, through the Lambda API (executions == accepted orders).
     if order_id is not None and order_id not in ledger.accepted:
-        assert stack.store.get_order(order_id) is None, (order_id, status, answer)
+        assert stack.store.get_subject(order_id) is None, (order_id, status, answer)
 
 
 @st.composite

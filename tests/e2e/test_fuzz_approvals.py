@@ -160,7 +160,7 @@ def send(
 
 def pending(stack: StackProcess) -> list[str]:
     """The statuses of the order's approvals."""
-    return [a.status for a in stack.store.list_approvals(order_id=ORDER_ID)]
+    return [a.status for a in stack.store.list_approvals(subject_id=ORDER_ID)]
 
 
 def test_generated_approval_requests_get_2xx_or_4xx_and_decide_nothing(
@@ -179,8 +179,8 @@ def test_generated_approval_requests_get_2xx_or_4xx_and_decide_nothing(
     print(f"fuzzed {target.statuses.total()} approval requests: {target.statuses}")
     assert target.statuses.total() >= EXAMPLES
     assert {200, 400, 403, 404}.issubset(target.statuses), target.statuses
-    record = stack.store.get_order(ORDER_ID)
-    assert record is not None and record.status is OrderStatus.AWAITING_APPROVAL
+    record = stack.store.get_subject(ORDER_ID)
+    assert record is not None and record.status == OrderStatus.AWAITING_APPROVAL
     assert not {"approved", "rejected"} & set(actions(stack, ORDER_ID))
     assert stack.process is not None and stack.process.poll() is None
     assert stack.request("GET", "/health") == (200, {"status": "ok"})

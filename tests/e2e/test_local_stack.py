@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 def _approve(stack: StackProcess, order_id: str, *, approved: bool) -> None:
     """Complete the order's pending callback through the Lambda API."""
-    (pending,) = stack.store.list_approvals(order_id=order_id, status="PENDING")
+    (pending,) = stack.store.list_approvals(subject_id=order_id, status="PENDING")
     decision = {"approved": approved, "approver": pending.approver, "comment": "e2e"}
     stack.lambda_client().send_durable_execution_callback_success(
         CallbackId=pending.callback_id, Result=json.dumps(decision).encode()
@@ -114,7 +114,7 @@ def test_a_second_completion_of_the_same_callback_is_refused(
 ) -> None:
     stack.submit(high_risk_order("E2E-HIGH-3"))
     stack.wait_for_status("E2E-HIGH-3", OrderStatus.AWAITING_APPROVAL)
-    (pending,) = stack.store.list_approvals(order_id="E2E-HIGH-3", status="PENDING")
+    (pending,) = stack.store.list_approvals(subject_id="E2E-HIGH-3", status="PENDING")
     client = stack.lambda_client()
     client.send_durable_execution_callback_success(
         CallbackId=pending.callback_id, Result=b'{"approved": true, "approver": "a"}'

@@ -32,7 +32,7 @@ def test_order_waiting_for_approval_survives_a_restart_and_completes(
     second.start()
     try:
         (pending,) = second.store.list_approvals(
-            order_id="E2E-RESTART-1", status="PENDING"
+            subject_id="E2E-RESTART-1", status="PENDING"
         )
         second.lambda_client().send_durable_execution_callback_success(
             CallbackId=pending.callback_id,

@@ -18,7 +18,7 @@ def test_low_risk_sample_is_auto_approved_and_completes(stack: StackProcess) -> 
     done = stack.wait_for_status("E2E-RISK-LOW", OrderStatus.COMPLETED)
 
     assert "AWAITING_APPROVAL" not in [h["status"] for h in done["history"]]
-    assert stack.store.list_approvals(order_id="E2E-RISK-LOW") == []
+    assert stack.store.list_approvals(subject_id="E2E-RISK-LOW") == []
 
 
 def test_high_risk_sample_waits_for_one_approver_who_sees_score_and_reasons(
@@ -39,7 +39,7 @@ def test_high_risk_sample_waits_for_one_approver_who_sees_score_and_reasons(
         model.version,
         model.sha256,
     )
-    (message,) = stack.store.list_outbox(order_id="E2E-RISK-HIGH")
+    (message,) = stack.store.list_outbox(subject_id="E2E-RISK-HIGH")
     assert "Risk score: 65/100" in message.body and risk["reasons"][0] in message.body
     assert f"Scored by {model.version}" in message.body
 
@@ -51,5 +51,5 @@ def test_high_risk_sample_waits_for_one_approver_who_sees_score_and_reasons(
     decided = fetch(link, "POST", {"decision": "approve", "csrf": csrf_in(page.body)})
     assert decided.status == 200, decided.body
     done = stack.wait_for_status("E2E-RISK-HIGH", OrderStatus.COMPLETED)
-    assert len(stack.store.list_approvals(order_id="E2E-RISK-HIGH")) == 1
+    assert len(stack.store.list_approvals(subject_id="E2E-RISK-HIGH")) == 1
     assert done["detail"]["risk"]["score"] == 65

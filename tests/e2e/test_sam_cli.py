@@ -87,7 +87,7 @@ def ended_execution(stack: StackProcess, order_id: str) -> str:
 
 def pending_callback(stack: StackProcess, order_id: str) -> str:
     """The callback id of the order's pending approval (the store keeps it)."""
-    (pending,) = stack.store.list_approvals(order_id=order_id, status="PENDING")
+    (pending,) = stack.store.list_approvals(subject_id=order_id, status="PENDING")
     return pending.callback_id
 
 

@@ -163,7 +163,7 @@ def test_get_head_and_options_decide_nothing(api: Api) -> None:
     head = api.page(token, "HEAD")
     assert head["body"] == ""
     assert api.page(token, "OPTIONS")["headers"]["Allow"] == "GET, HEAD, OPTIONS, POST"
-    (approval,) = api.deps.store.list_approvals(order_id="ORD-P")
+    (approval,) = api.deps.store.list_approvals(subject_id="ORD-P")
     assert approval.status == "PENDING"
     assert [e.action for e in api.deps.store.list_audit("ORD-P")] == ["requested"]
     assert api.calls.succeeded == []

@@ -54,7 +54,7 @@ def form(
 
 
 def status_of(deps: Deps, order_id: str = "ORD-P") -> list[str]:
-    return [a.status for a in deps.store.list_approvals(order_id=order_id)]
+    return [a.status for a in deps.store.list_approvals(subject_id=order_id)]
 
 
 def actions(deps: Deps, order_id: str = "ORD-P") -> list[str]:
@@ -200,7 +200,7 @@ def test_approving_completes_the_callback_once_as_the_links_approver(
     assert callback_id == "cb-secret-P"
     assert result["approved"] is True and result["comment"] == "ok"
     assert result["approver"] == "ana@example.com"  # never the form's bob
-    (approval,) = deps.store.list_approvals(order_id="ORD-P")
+    (approval,) = deps.store.list_approvals(subject_id="ORD-P")
     assert (approval.status, approval.decided_by) == ("APPROVED", "ana@example.com")
     trail = deps.store.list_audit("ORD-P")
     assert [e.action for e in trail] == ["requested", "approved", "refused"]
@@ -341,7 +341,7 @@ def test_a_decision_whose_completion_died_is_delivered_once_by_the_sweep(
             token, fields, ME
         )
     calls = RecordingCallbacks()
-    (claim,) = deps.store.list_approvals(order_id="ORD-P")
+    (claim,) = deps.store.list_approvals(subject_id="ORD-P")
     assert claim.decided_at is not None
     claimed = datetime.fromisoformat(claim.decided_at)
 

@@ -36,7 +36,7 @@ def make_link(**changes: Any) -> ApprovalLink:
     fields: dict[str, Any] = {
         "token_hash": token_hash(mint_token(bytes(TOKEN_BYTES))),
         "callback_id": "cb-1",
-        "order_id": "o-1",
+        "subject_id": "o-1",
         "approver": "ana@example.com",
         "created_at": NOW.isoformat(),
         "expires_at": (NOW + timedelta(hours=1)).isoformat(),
@@ -47,7 +47,7 @@ def make_link(**changes: Any) -> ApprovalLink:
 def make_approval(**changes: Any) -> ApprovalRequest:
     fields: dict[str, Any] = {
         "callback_id": "cb-1",
-        "order_id": "o-1",
+        "subject_id": "o-1",
         "approver": "ana@example.com",
         "created_at": NOW.isoformat(),
         "expires_at": (NOW + timedelta(hours=1)).isoformat(),

@@ -74,7 +74,7 @@ def test_a_request_stores_the_hash_sends_one_link_and_audits_it(
         65,
     )
     assert stored.reasons == ("overnight shipping",)
-    (approval,) = deps.store.list_approvals(order_id="ORD-R")
+    (approval,) = deps.store.list_approvals(subject_id="ORD-R")
     assert stored.expires_at == approval.expires_at
     (entry,) = deps.store.list_audit("ORD-R")
     assert (entry.action, entry.link_id) == ("requested", stored.link_id)
@@ -91,8 +91,8 @@ def test_a_retried_submitter_sends_nothing_twice(
         ask(deps)
 
     assert len(notifier.delivered) == 1
-    assert len(deps.store.list_outbox(order_id="ORD-R")) == 1
-    assert len(deps.store.list_approvals(order_id="ORD-R")) == 1
+    assert len(deps.store.list_outbox(subject_id="ORD-R")) == 1
+    assert len(deps.store.list_approvals(subject_id="ORD-R")) == 1
     assert [e.action for e in deps.store.list_audit("ORD-R")] == ["requested"]
 
 
@@ -107,7 +107,7 @@ def test_a_retry_after_a_failed_delivery_sends_exactly_one_email(
     ask(deps)
 
     (message,) = notifier.delivered
-    assert deps.store.list_outbox(order_id="ORD-R") == [message]
+    assert deps.store.list_outbox(subject_id="ORD-R") == [message]
     assert deps.store.get_outbox(approval_message_id("cb-secret-1")) == message
     token = links_in(message.body)[0].rsplit("/", 1)[1]
     (entry,) = deps.store.list_audit("ORD-R")
@@ -117,12 +117,12 @@ def test_a_retry_after_a_failed_delivery_sends_exactly_one_email(
 def test_a_retry_keeps_the_first_expiry(make_deps: Callable[..., Deps]) -> None:
     deps = make_deps()
     ask(deps)
-    first = deps.store.list_approvals(order_id="ORD-R")[0].expires_at
+    first = deps.store.list_approvals(subject_id="ORD-R")[0].expires_at
 
     later = replace(deps, now=lambda: deps.now().replace(year=2099))
     ask(later)
 
-    assert [a.expires_at for a in deps.store.list_approvals(order_id="ORD-R")] == [
+    assert [a.expires_at for a in deps.store.list_approvals(subject_id="ORD-R")] == [
         first
     ]
 
@@ -142,7 +142,7 @@ def test_expiring_a_request_closes_it_and_audits_the_escalation(
             escalate_to="bob@example.com",
         )
 
-    (approval,) = deps.store.list_approvals(order_id="ORD-R")
+    (approval,) = deps.store.list_approvals(subject_id="ORD-R")
     assert (approval.status, approval.decided_by) == ("EXPIRED", "orderflow")
     assert approval.comment == "not decided in time; escalated to bob@example.com"
     trail = [(e.action, e.actor, e.detail) for e in deps.store.list_audit("ORD-R")]

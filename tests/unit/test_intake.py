@@ -134,9 +134,9 @@ def test_first_submit_records_the_order_and_starts_one_named_execution(
         False,
     )
     assert starter.calls == [("ORD-T-IN", new.model_dump_json())]
-    record = store.get_order("ORD-T-IN")
+    record = store.get_subject("ORD-T-IN")
     assert record is not None
-    assert record.order == new.model_dump(mode="json")
+    assert record.body == new.model_dump(mode="json")
     assert record.execution_arn is not None
     assert record.execution_arn.endswith("/ORD-T-IN/x")
 
@@ -183,9 +183,9 @@ def test_same_id_with_a_different_body_conflicts_and_starts_nothing(
         submit(order(payment_method="paypal"), store=store, starter=starter, at=AT)
 
     assert starter.calls == []
-    record = store.get_order("ORD-T-IN")
+    record = store.get_subject("ORD-T-IN")
     assert record is not None
-    assert record.order["payment_method"] == "card"
+    assert record.body["payment_method"] == "card"
 
 
 def test_conflict_from_the_starter_propagates(store: SqliteStore) -> None:

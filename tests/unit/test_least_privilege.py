@@ -200,7 +200,7 @@ def test_order_status_holds_exactly_what_it_calls(
 ) -> None:
     with deployed("OrderStatusFunction", monkeypatch, STACK) as running:
         store = store_for(running)
-        store.create_order("ORD-1001", low_risk_order("ORD-1001"), at="t0")
+        store.create_subject("order", "ORD-1001", low_risk_order("ORD-1001"), at="t0")
         recorded.clear()  # the seeding is not the function's
         for event in (
             api_event("order-status.apigw.json", order_id="ORD-1001"),
@@ -218,13 +218,13 @@ def test_status_events_holds_exactly_what_it_calls(
         store = store_for(running)
         now = datetime.fromisoformat(schedule_event()["time"])
         asked = (now - timedelta(days=2)).isoformat()
-        store.create_order("ORD-2001", {}, at=asked)
+        store.create_subject("order", "ORD-2001", {}, at=asked)
         store.put_approval(
             ApprovalRequest("cb-1", "ORD-2001", "a@example.com", asked, asked)
         )
         # A decision whose request died before completing the callback.
         recent, decided = now - timedelta(hours=1), now - timedelta(minutes=30)
-        store.create_order("ORD-2002", {}, at=recent.isoformat())
+        store.create_subject("order", "ORD-2002", {}, at=recent.isoformat())
         store.set_status(
             "ORD-2002", OrderStatus.AWAITING_APPROVAL, at=recent.isoformat()
         )
@@ -272,7 +272,7 @@ def test_approval_api_holds_exactly_what_it_calls(
     orphan = mint_token(bytes(TOKEN_BYTES))  # its order's record is missing
     with deployed("ApprovalApiFunction", monkeypatch, STACK) as running:
         store = store_for(running)
-        store.create_order("ORD-1002", high_risk_order("ORD-1002"), at="t0")
+        store.create_subject("order", "ORD-1002", high_risk_order("ORD-1002"), at="t0")
         _ask(store, token, "cb-1", "ORD-1002")
         _ask(store, orphan, "cb-2", "ORD-GONE")
         recorded.clear()

@@ -17,7 +17,7 @@ from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
 TOKEN = mint_token(bytes(range(TOKEN_BYTES)))
 MESSAGE = OutboxMessage(
     message_id="approval-1",
-    order_id="ORD-1",
+    subject_id="ORD-1",
     recipient="ana@example.com",
     subject="Approval needed: order ORD-1",
     body=f"Decide here:\nhttps://api.example.com/approvals/{TOKEN}\n",

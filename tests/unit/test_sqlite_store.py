@@ -47,10 +47,10 @@ def test_calls_on_one_thread_reuse_one_connection(
     monkeypatch.setattr(sqlite_store.sqlite3, "connect", counting_connect)
     store = SqliteStore(tmp_path / "o.db")
     for n in range(20):
-        store.create_order(f"o-{n}", {"n": n}, at=AT)
+        store.create_subject("order", f"o-{n}", {"n": n}, at=AT)
         store.set_status(f"o-{n}", OrderStatus.APPROVED, at=AT)
         store.record_effect(_effect(f"k-{n}", f"o-{n}"))
-        assert store.get_order(f"o-{n}") is not None
+        assert store.get_subject(f"o-{n}") is not None
 
     assert len(opened) == 1
 
@@ -59,7 +59,7 @@ def test_a_call_failing_inside_its_transaction_leaves_no_transaction_open(
     tmp_path: Path,
 ) -> None:
     store = SqliteStore(tmp_path / "o.db")
-    store.create_order("o-1", {}, at=AT)
+    store.create_subject("order", "o-1", {}, at=AT)
 
     with pytest.raises(TypeError):  # the detail cannot be serialised, mid-transaction
         store.set_status("o-1", OrderStatus.FAILED, at=AT, detail={"bad": object()})
@@ -70,7 +70,7 @@ def test_a_call_failing_inside_its_transaction_leaves_no_transaction_open(
     store.set_status("o-1", OrderStatus.APPROVED, at=AT)
     other = SqliteStore(tmp_path / "o.db")
     other.set_status("o-1", OrderStatus.FULFILLING, at=AT)
-    record = store.get_order("o-1")
+    record = store.get_subject("o-1")
     assert record is not None
     assert [h.status for h in record.history] == [
         OrderStatus.RECEIVED,
@@ -123,8 +123,32 @@ def test_close_releases_idle_connections_and_the_store_still_works(
     tmp_path: Path,
 ) -> None:
     store = SqliteStore(tmp_path / "o.db")
-    store.create_order("o-1", {}, at=AT)
+    store.create_subject("order", "o-1", {}, at=AT)
 
     store.close()
 
-    assert store.get_order("o-1") is not None
+    assert store.get_subject("o-1") is not None
+
+
+def test_a_file_from_before_subjects_had_kinds_opens_with_its_orders_as_orders(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE orders (order_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+            " body TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}',"
+            " history TEXT NOT NULL DEFAULT '[]', execution_arn TEXT,"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO orders (order_id, status, body, created_at, updated_at)"
+            " VALUES ('ORD-OLD', 'AWAITING_APPROVAL', '{\"order_id\": \"ORD-OLD\"}',"
+            " 't0', 't0')"
+        )
+
+    record = SqliteStore(path).get_subject("ORD-OLD")
+
+    assert record is not None
+    assert (record.kind, record.status) == ("order", OrderStatus.AWAITING_APPROVAL)
+    assert record.body == {"order_id": "ORD-OLD"}

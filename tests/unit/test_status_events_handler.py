@@ -70,12 +70,12 @@ def invoke(
 
 def awaiting_approval(store: DynamoDbStore, order_id: str) -> None:
     """An order suspended on one approval since T0."""
-    store.create_order(order_id, {"order_id": order_id}, at=T0)
+    store.create_subject("order", order_id, {"order_id": order_id}, at=T0)
     store.set_status(order_id, OrderStatus.AWAITING_APPROVAL, at=T0)
     store.put_approval(
         ApprovalRequest(
             callback_id=f"cb-{order_id}",
-            order_id=order_id,
+            subject_id=order_id,
             approver="approver@example.com",
             created_at=T0,
             expires_at="2026-11-19T09:15:00+00:00",
@@ -95,8 +95,8 @@ def test_timed_out_execution_fails_the_order_and_alerts_the_topic(
     )
 
     assert result == {"status": "TIMED_OUT", "alerted": True}
-    order = store.get_order("ORD-2001")
-    assert order is not None and order.status is OrderStatus.FAILED
+    order = store.get_subject("ORD-2001")
+    assert order is not None and order.status == OrderStatus.FAILED
     approval = store.get_approval("cb-ORD-2001")
     assert approval is not None and approval.status == "EXPIRED"
     (envelope,) = handler.alerts_received()
@@ -104,7 +104,7 @@ def test_timed_out_execution_fails_the_order_and_alerts_the_topic(
         "orderflow critical: order ORD-2001 execution-timed-out"
     )
     assert envelope["MessageAttributes"]["kind"]["Value"] == "execution-timed-out"
-    assert [a.kind for a in store.list_alerts(order_id="ORD-2001")] == [
+    assert [a.kind for a in store.list_alerts(subject_id="ORD-2001")] == [
         "execution-timed-out"
     ]
     assert "cb-ORD-2001" not in envelope["Message"]
@@ -133,7 +133,7 @@ def test_succeeded_execution_reports_waiting_versus_computing_and_no_alert(
     handler: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = store_of(handler)
-    store.create_order("ORD-1001", {}, at=T0)
+    store.create_subject("order", "ORD-1001", {}, at=T0)
     store.set_status("ORD-1001", OrderStatus.COMPLETED, at=T0)
 
     result, out = invoke(
@@ -155,15 +155,15 @@ def test_history_refused_still_fails_the_order_and_alerts(
     handler: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = store_of(handler)
-    store.create_order("ORD-3001", {}, at=T0)
+    store.create_subject("order", "ORD-3001", {}, at=T0)
 
     result, out = invoke(
         handler, status_event("failed"), capsys, history_error="AccessDeniedException"
     )
 
     assert result["alerted"] is True
-    order = store.get_order("ORD-3001")
-    assert order is not None and order.status is OrderStatus.FAILED
+    order = store.get_subject("ORD-3001")
+    assert order is not None and order.status == OrderStatus.FAILED
     assert len(handler.alerts_received()) == 1
     (warning,) = [line for line in out.logs if line["level"] == "WARNING"]
     assert "AccessDenied" in warning["error"]
@@ -179,12 +179,12 @@ def test_schedule_alerts_on_an_overdue_approval_with_its_order_and_execution(
     now = datetime.fromisoformat(event["time"])
     for order_id, age in (("ORD-LATE", after + 60), ("ORD-FRESH", 60)):
         asked = (now - timedelta(seconds=age)).isoformat()
-        store.create_order(order_id, {}, at=asked)
+        store.create_subject("order", order_id, {}, at=asked)
         store.set_execution_arn(order_id, f"arn:exec:{order_id}")
         store.put_approval(
             ApprovalRequest(
                 callback_id=f"cb-{order_id}",
-                order_id=order_id,
+                subject_id=order_id,
                 approver="approver@example.com",
                 created_at=asked,
                 expires_at=(now + timedelta(days=1)).isoformat(),
@@ -221,7 +221,7 @@ def test_schedule_delivers_a_decision_whose_request_died_once(
         ("ORD-OLD", timeout + 600, 1800),
     ):
         asked = (now - timedelta(seconds=asked_ago)).isoformat()
-        store.create_order(order_id, {}, at=asked)
+        store.create_subject("order", order_id, {}, at=asked)
         store.set_status(order_id, OrderStatus.AWAITING_APPROVAL, at=asked)
         store.put_approval(
             ApprovalRequest(f"cb-{order_id}", order_id, "a@example.com", asked, asked)

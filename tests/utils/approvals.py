@@ -58,7 +58,9 @@ def waiting_order(
 ) -> str:
     """Record ``order_id`` and ask ``approver``; the link's token."""
     order = high_risk_order(order_id, **changes)
-    deps.store.create_order(order_id, order, at=datetime.now(UTC).isoformat())
+    deps.store.create_subject(
+        "order", order_id, order, at=datetime.now(UTC).isoformat()
+    )
     request_approval(
         deps,
         callback_id,
@@ -73,6 +75,8 @@ def waiting_order(
         needed=needed,
     )
     messages = [
-        m for m in deps.store.list_outbox(order_id=order_id) if m.recipient == approver
+        m
+        for m in deps.store.list_outbox(subject_id=order_id)
+        if m.recipient == approver
     ]
     return links_in(messages[-1].body)[0].rsplit("/", 1)[1]

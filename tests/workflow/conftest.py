@@ -27,7 +27,6 @@ from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
 from orderflow.parts.deps import Deps
 from orderflow.ports import Providers, Store
-from orderflow.processes.orders.status import OrderStatus
 from tests.utils.crash import ProcessKilled
 
 # The approval time-out runs on the real clock (skip_time does not skip it).
@@ -53,9 +52,9 @@ def body(result: DurableFunctionTestResult) -> dict[str, Any]:
 
 def history(store: Store, order_id: str) -> list[str]:
     """The read model's status history, oldest first."""
-    record = store.get_order(order_id)
+    record = store.get_subject(order_id)
     assert record is not None, f"no read model for {order_id}"
-    return [change.status.value for change in record.history]
+    return [change.status for change in record.history]
 
 
 def ledger(store: Store, order_id: str) -> list[tuple[str, int, int]]:
@@ -73,22 +72,24 @@ class CountingStore:
         self._inner = inner
         self.writes: Counter[tuple[str, str]] = Counter()
 
-    def create_order(self, order_id: str, order: dict[str, Any], *, at: str) -> bool:
+    def create_subject(
+        self, kind: str, subject_id: str, body: dict[str, Any], *, at: str
+    ) -> bool:
         """Count, then delegate."""
-        self.writes["create_order", order_id] += 1
-        return self._inner.create_order(order_id, order, at=at)
+        self.writes["create_subject", subject_id] += 1
+        return self._inner.create_subject(kind, subject_id, body, at=at)
 
     def set_status(
         self,
-        order_id: str,
-        status: OrderStatus,
+        subject_id: str,
+        status: str,
         *,
         at: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Count, then delegate."""
-        self.writes["set_status", f"{order_id}:{status}"] += 1
-        self._inner.set_status(order_id, status, at=at, detail=detail)
+        self.writes["set_status", f"{subject_id}:{status}"] += 1
+        self._inner.set_status(subject_id, status, at=at, detail=detail)
 
     def put_approval(self, approval: ApprovalRequest) -> bool:
         """Count, then delegate."""

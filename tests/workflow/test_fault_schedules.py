@@ -137,20 +137,20 @@ def test_every_fault_schedule_ends_terminal_with_balanced_books(
 ) -> None:
     with tempfile.TemporaryDirectory() as home:
         order_id, deps = run_order(schedule, Path(home))
-        record = deps.store.get_order(order_id)
+        record = deps.store.get_subject(order_id)
         effects = deps.store.list_effects(order_id)
-        alerts = deps.store.list_alerts(order_id=order_id)
+        alerts = deps.store.list_alerts(subject_id=order_id)
 
     assert record is not None
     status = record.status
     event(f"status: {status}")
     assert status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED)
     books = Books.from_effects(effects)
-    if status is OrderStatus.COMPLETED:
+    if status == OrderStatus.COMPLETED:
         assert (books.net_cents, books.units_moved) == (TOTAL, UNITS)
         assert len(books.live_shipments) == 1
         assert books.held_cents == 0
-    elif status is OrderStatus.CANCELLED:
+    elif status == OrderStatus.CANCELLED:
         assert (books.net_cents, books.units_moved) == (0, 0)
         assert books.live_shipments == ()
         assert books.held_cents == 0
@@ -177,7 +177,7 @@ def test_the_schedule_strategy_reaches_every_outcome() -> None:
     ):
         with tempfile.TemporaryDirectory() as home:
             order_id, deps = run_order(schedule, Path(home))
-            record = deps.store.get_order(order_id)
+            record = deps.store.get_subject(order_id)
         assert record is not None
         seen.add(record.status)
 

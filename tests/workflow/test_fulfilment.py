@@ -108,9 +108,9 @@ def test_exhausted_retries_cancel_the_order_undoing_every_step_begun_in_reverse(
     ]
     assert done["compensated"] == undos[1:]
     assert_nothing_kept(h, "ORD-F-DOWN")
-    record = h.store.get_order("ORD-F-DOWN")
+    record = h.store.get_subject("ORD-F-DOWN")
     assert record is not None
-    assert record.status is OrderStatus.CANCELLED
+    assert record.status == OrderStatus.CANCELLED
 
 
 def test_a_capture_whose_answers_are_all_lost_is_refunded_by_the_saga(
@@ -205,7 +205,7 @@ def test_an_undo_that_never_succeeds_fails_the_order_with_a_critical_alert(
     assert "compensate-release-inventory failed" in done["reason"]
     assert done["compensated"] == [Op.CANCEL_SHIPMENT, Op.VOID_PAYMENT]
     assert result.get_step(Op.RELEASE_INVENTORY).attempt == COMPENSATION_MAX_ATTEMPTS
-    [alert] = h.store.list_alerts(order_id="ORD-F-STUCK")
+    [alert] = h.store.list_alerts(subject_id="ORD-F-STUCK")
     assert (alert.kind, alert.severity) == ("compensation-failed", "critical")
     assert books(h, "ORD-F-STUCK").units_moved == UNITS  # what a person must fix
 

@@ -72,8 +72,8 @@ def test_low_risk_order_completes_without_a_human(
         ("shipping.in_transit", 0, 0),
         ("shipping.delivered", 0, 0),
     ]
-    assert h.store.list_approvals(order_id="ORD-T-LOW") == []
-    assert h.store.list_outbox(order_id="ORD-T-LOW") == []
+    assert h.store.list_approvals(subject_id="ORD-T-LOW") == []
+    assert h.store.list_outbox(subject_id="ORD-T-LOW") == []
 
 
 def test_high_risk_order_waits_for_one_approver_then_completes_when_approved(
@@ -83,15 +83,15 @@ def test_high_risk_order_waits_for_one_approver_then_completes_when_approved(
     arn = h.start(high_risk_order("ORD-T-HIGH"))
     callback_id = h.callback_id(arn)
 
-    record = h.store.get_order("ORD-T-HIGH")
+    record = h.store.get_subject("ORD-T-HIGH")
     assert record is not None
-    assert record.status is OrderStatus.AWAITING_APPROVAL
-    [pending] = h.store.list_approvals(order_id="ORD-T-HIGH", status="PENDING")
+    assert record.status == OrderStatus.AWAITING_APPROVAL
+    [pending] = h.store.list_approvals(subject_id="ORD-T-HIGH", status="PENDING")
     assert (pending.callback_id, pending.approver) == (
         callback_id,
         "approver@example.com",
     )
-    [message] = h.store.list_outbox(order_id="ORD-T-HIGH")
+    [message] = h.store.list_outbox(subject_id="ORD-T-HIGH")
     assert message.recipient == "approver@example.com"
     assert "ORD-T-HIGH" in message.subject
     for text in (message.message_id, message.subject, message.body):
@@ -135,9 +135,9 @@ def test_approver_rejection_ends_rejected_with_approver_and_comment_and_no_effec
     result = h.result(arn)
 
     assert body(result)["status"] == "REJECTED"
-    record = h.store.get_order("ORD-T-REJ")
+    record = h.store.get_subject("ORD-T-REJ")
     assert record is not None
-    assert record.status is OrderStatus.REJECTED
+    assert record.status == OrderStatus.REJECTED
     assert "boss@example.com" in record.detail["reason"]
     assert record.detail["comment"] == "card looks stolen"
     assert history(h.store, "ORD-T-REJ") == [
@@ -177,7 +177,7 @@ def test_unanswered_approval_escalates_then_cancels_the_order(
         "CANCELLED",
     ]
     assert [
-        (a.approver, a.status) for a in h.store.list_approvals(order_id="ORD-T-LATE")
+        (a.approver, a.status) for a in h.store.list_approvals(subject_id="ORD-T-LATE")
     ] == [("approver@example.com", "EXPIRED"), ("manager@example.com", "EXPIRED")]
     assert h.store.list_effects("ORD-T-LATE") == []
 
@@ -193,8 +193,8 @@ def test_policy_reject_order_is_rejected_without_asking_anyone(
     assert len(body(result)["reasons"]) == 5
     assert op_names(result) == [Op.VALIDATE_ORDER, status_op(OrderStatus.REJECTED)]
     assert history(h.store, "ORD-T-POLICY") == ["RECEIVED", "REJECTED"]
-    assert h.store.list_approvals(order_id="ORD-T-POLICY") == []
-    assert h.store.list_outbox(order_id="ORD-T-POLICY") == []
+    assert h.store.list_approvals(subject_id="ORD-T-POLICY") == []
+    assert h.store.list_outbox(subject_id="ORD-T-POLICY") == []
     assert h.store.list_effects("ORD-T-POLICY") == []
 
 
@@ -215,16 +215,16 @@ def test_two_approver_order_needs_both_approvals(
     h.decide(arn, 1, approved=True, approver="approver@example.com")
     h.callback_id(arn, 2)  # suspended again, on the second approver
 
-    record = h.store.get_order("ORD-T-TWO")
+    record = h.store.get_subject("ORD-T-TWO")
     assert record is not None
-    assert record.status is OrderStatus.AWAITING_APPROVAL
+    assert record.status == OrderStatus.AWAITING_APPROVAL
     assert h.store.list_effects("ORD-T-TWO") == []
-    approvals = h.store.list_approvals(order_id="ORD-T-TWO")
+    approvals = h.store.list_approvals(subject_id="ORD-T-TWO")
     assert [a.approver for a in approvals] == [
         "approver@example.com",
         "manager@example.com",
     ]
-    assert [m.recipient for m in h.store.list_outbox(order_id="ORD-T-TWO")] == [
+    assert [m.recipient for m in h.store.list_outbox(subject_id="ORD-T-TWO")] == [
         "approver@example.com",
         "manager@example.com",
     ]

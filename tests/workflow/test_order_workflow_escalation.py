@@ -44,14 +44,14 @@ def test_a_timed_out_request_escalates_to_the_next_approver_with_a_fresh_link(
         f"{Op.WAIT_FOR_APPROVAL}-2",
     ]
     assert f"{Op.WAIT_FOR_APPROVAL}-3" not in names
-    approvals = h.store.list_approvals(order_id="ORD-T-ESC")
+    approvals = h.store.list_approvals(subject_id="ORD-T-ESC")
     assert [(a.approver, a.status) for a in approvals] == [
         (A, "EXPIRED"),
         # Decided through the runner, not the page: closed when the order ended.
         (B, "EXPIRED"),
     ]
     assert "escalated to bob@example.com" in (approvals[0].comment or "")
-    first, second = h.store.list_outbox(order_id="ORD-T-ESC")
+    first, second = h.store.list_outbox(subject_id="ORD-T-ESC")
     assert (first.recipient, second.recipient) == (A, B)
     assert links_in(first.body) != links_in(second.body)
     assert "earlier request was not answered" in second.body
@@ -74,7 +74,7 @@ def test_two_approvals_survive_one_time_out_when_the_directory_has_a_third(
     result = h.result(arn)
 
     assert body(result)["status"] == "COMPLETED"
-    assert [a.approver for a in h.store.list_approvals(order_id="ORD-T-ESC2")] == [
+    assert [a.approver for a in h.store.list_approvals(subject_id="ORD-T-ESC2")] == [
         A,
         B,
         C,
@@ -96,7 +96,7 @@ def test_a_two_approver_order_is_cancelled_once_too_few_approvers_are_left(
         ("timed-out", A),
         ("cancelled", "orderflow"),
     ]
-    (only,) = h.store.list_approvals(order_id="ORD-T-ESC3")
+    (only,) = h.store.list_approvals(subject_id="ORD-T-ESC3")
     assert only.status == "EXPIRED"
 
 
@@ -109,4 +109,4 @@ def test_a_directory_smaller_than_the_approvals_needed_fails_the_order(
 
     assert body(result)["status"] == OrderStatus.FAILED
     assert body(result)["reason"] == "2 approvals needed, 1 approver(s) configured"
-    assert h.store.list_approvals(order_id="ORD-T-ESC4") == []
+    assert h.store.list_approvals(subject_id="ORD-T-ESC4") == []

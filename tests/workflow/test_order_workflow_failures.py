@@ -43,7 +43,7 @@ def test_invalid_order_fails_validation_once_naming_the_fields(
     assert op_names(result) == [Op.VALIDATE_ORDER]
     validate = result.get_step(Op.VALIDATE_ORDER)
     assert (validate.status, validate.attempt) == (OperationStatus.FAILED, 1)
-    assert h.store.get_order("ORD-3001") is None
+    assert h.store.get_subject("ORD-3001") is None
 
 
 def test_every_side_effect_happens_once_however_often_the_handler_replays(
@@ -57,7 +57,7 @@ def test_every_side_effect_happens_once_however_often_the_handler_replays(
     assert body(h.result(arn))["status"] == "COMPLETED"
     assert h.handler_calls >= 3  # suspended on the approval and on each retry delay
     keys = {op: f"ORD-T-REPLAY:{op}" for op in Op}
-    assert counting.count("create_order") == Counter({"ORD-T-REPLAY": 1})
+    assert counting.count("create_subject") == Counter({"ORD-T-REPLAY": 1})
     assert counting.count("record_effect") == Counter(
         {
             keys[Op.RESERVE_INVENTORY]: 1,
@@ -83,8 +83,8 @@ def test_every_side_effect_happens_once_however_often_the_handler_replays(
     # ...and the store agrees: one row per key.
     effects = store.list_effects("ORD-T-REPLAY")
     assert len({e.idempotency_key for e in effects}) == len(effects) == 6
-    assert len(store.list_outbox(order_id="ORD-T-REPLAY")) == 1
-    assert len(store.list_approvals(order_id="ORD-T-REPLAY")) == 1
+    assert len(store.list_outbox(subject_id="ORD-T-REPLAY")) == 1
+    assert len(store.list_approvals(subject_id="ORD-T-REPLAY")) == 1
     assert history(store, "ORD-T-REPLAY") == ["RECEIVED", *statuses]
 
 
@@ -95,15 +95,15 @@ def test_validation_rerun_on_replay_leaves_the_order_row_untouched(
     order = high_risk_order("ORD-T-RERUN")
     arn = h.start(order)
     h.callback_id(arn)  # suspended: the row is AWAITING_APPROVAL
-    before = h.store.get_order("ORD-T-RERUN")
+    before = h.store.get_subject("ORD-T-RERUN")
 
     # A crash between the step's work and its checkpoint re-runs the step body.
     again = validation.validate_order(h.deps, order)
 
     assert again["order_id"] == "ORD-T-RERUN"
-    assert h.store.get_order("ORD-T-RERUN") == before
+    assert h.store.get_subject("ORD-T-RERUN") == before
     assert before is not None
-    assert before.status is OrderStatus.AWAITING_APPROVAL
+    assert before.status == OrderStatus.AWAITING_APPROVAL
 
     h.decide(arn, approved=True)
     assert body(h.result(arn))["status"] == "COMPLETED"

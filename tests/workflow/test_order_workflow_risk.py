@@ -54,11 +54,11 @@ def test_high_risk_sample_asks_one_approver_showing_score_reasons_and_model(
     arn = h.start(high_risk_order("ORD-T-ASK"))
     h.callback_id(arn)
 
-    (message,) = h.store.list_outbox(order_id="ORD-T-ASK")
+    (message,) = h.store.list_outbox(subject_id="ORD-T-ASK")
     assert "Risk score: 65/100" in message.body
     assert "- overnight shipping on a 2,899.00 USD order" in message.body
     assert f"Scored by {Settings().model.version}" in message.body
-    assert len(h.store.list_approvals(order_id="ORD-T-ASK")) == 1
+    assert len(h.store.list_approvals(subject_id="ORD-T-ASK")) == 1
 
     h.decide(arn, approved=True)
     result = h.result(arn)
@@ -100,10 +100,10 @@ def test_out_of_distribution_order_waits_for_a_human_instead_of_auto_approving(
     arn = h.start(out_of_range_order("ORD-T-OOD"))
     h.callback_id(arn)
 
-    record = h.store.get_order("ORD-T-OOD")
+    record = h.store.get_subject("ORD-T-OOD")
     assert record is not None
-    assert record.status is OrderStatus.AWAITING_APPROVAL
-    (message,) = h.store.list_outbox(order_id="ORD-T-OOD")
+    assert record.status == OrderStatus.AWAITING_APPROVAL
+    (message,) = h.store.list_outbox(subject_id="ORD-T-OOD")
     assert "outside the risk model's training range" in message.body
 
     h.decide(arn, approved=False, comment="not a hardware shop")
@@ -125,7 +125,7 @@ def test_corrupt_model_fails_the_execution_naming_path_and_expected_checksum(
     assert str(broken) in str(result.error.message)
     assert f"expected {good.sha256}" in str(result.error.message)
     assert result.get_step(Op.VALIDATE_ORDER).attempt == 1  # not retried
-    assert h.store.get_order("ORD-T-BROKEN") is None  # nothing recorded, no effect
+    assert h.store.get_subject("ORD-T-BROKEN") is None  # nothing recorded, no effect
 
 
 def test_a_resumed_invocation_never_imports_the_model_runtime() -> None:

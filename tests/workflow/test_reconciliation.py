@@ -29,7 +29,7 @@ def books(h: Harness, order_id: str) -> Books:
 
 def alerts(h: Harness, order_id: str) -> dict[str, str]:
     """The order's alerts, kind -> severity."""
-    return {a.kind: a.severity for a in h.store.list_alerts(order_id=order_id)}
+    return {a.kind: a.severity for a in h.store.list_alerts(subject_id=order_id)}
 
 
 def assert_books_balance(h: Harness, order_id: str) -> None:
@@ -69,7 +69,7 @@ def test_reconciliation_waits_for_delivery_and_passes_when_the_books_match(
         Op.RECONCILE_ORDER,
         status_op(OrderStatus.COMPLETED),
     ]
-    assert h.store.list_alerts(order_id="ORD-R-OK") == []
+    assert h.store.list_alerts(subject_id="ORD-R-OK") == []
     assert_books_balance(h, "ORD-R-OK")
 
 
@@ -125,7 +125,7 @@ def test_money_taken_twice_is_refunded_and_the_order_completes_with_an_alert(
         "refund-ratio": "warning",
     }
     assert_books_balance(h, "ORD-R-TWICE")
-    record = h.store.get_order("ORD-R-TWICE")
+    record = h.store.get_subject("ORD-R-TWICE")
     assert record is not None
     assert record.detail["adjustments"][0]["op"] == Op.REFUND_DIFFERENCE
 
@@ -198,9 +198,9 @@ def test_a_parcel_returned_twice_fails_the_order_with_a_critical_alert(
     assert done["status"] == "FAILED"
     assert "ORD-R-GONE:repair-reship-order was returned" in done["reason"]
     assert alerts(h, "ORD-R-GONE") == {"reconciliation-failed": "critical"}
-    record = h.store.get_order("ORD-R-GONE")
+    record = h.store.get_subject("ORD-R-GONE")
     assert record is not None
-    assert record.status is OrderStatus.FAILED
+    assert record.status == OrderStatus.FAILED
 
 
 def test_a_late_delivery_completes_and_is_flagged_as_anomalous(
@@ -216,7 +216,7 @@ def test_a_late_delivery_completes_and_is_flagged_as_anomalous(
     assert (
         result.get_step(Op.WAIT_FOR_DELIVERY).attempt == 3
     )  # in transit, held, delivered
-    [alert] = h.store.list_alerts(order_id="ORD-R-SLOW")
+    [alert] = h.store.list_alerts(subject_id="ORD-R-SLOW")
     assert (alert.kind, alert.severity) == ("slow-delivery", "warning")
     assert alert.detail["z"] > 3
     assert_books_balance(h, "ORD-R-SLOW")

@@ -118,7 +118,7 @@ class ApprovalDesk:
             form = parse_decision(fields, link)
         except InvalidDecisionError as e:
             return self._confirm(link, error=f"Not recorded: {e}.", status=400)
-        if self.store.get_order(link.order_id) is None:
+        if self.store.get_subject(link.subject_id) is None:
             return self._system_error(link, "the order's record is missing")
         approve = form.decision is Decision.APPROVE
         at = self.now().isoformat()
@@ -143,14 +143,14 @@ class ApprovalDesk:
         except UNAVAILABLE_ERRORS as e:
             log.warning(
                 "callback not completed; decision undone",
-                extra={"order_id": link.order_id, "link_id": link.link_id,
+                extra={"order_id": link.subject_id, "link_id": link.link_id,
                        "error": type(e).__name__},
             )  # fmt: skip
             self._undo(link, at, client, "PENDING", type(e).__name__)
             return problem(Problem.UNAVAILABLE)
         log.info(
             "decision recorded",
-            extra={"order_id": link.order_id, "link_id": link.link_id,
+            extra={"order_id": link.subject_id, "link_id": link.link_id,
                    "decision": form.decision.value},
         )  # fmt: skip
         verb = "approved" if approve else "rejected"
@@ -162,7 +162,7 @@ class ApprovalDesk:
         return render(
             "result.html",
             verb=verb,
-            order_id=link.order_id,
+            order_id=link.subject_id,
             approver=link.approver,
             decided_at=at,
             comment=form.comment,
@@ -172,7 +172,7 @@ class ApprovalDesk:
     def _confirm(
         self, link: ApprovalLink, *, error: str | None = None, status: int = 200
     ) -> Page:
-        record = self.store.get_order(link.order_id)
+        record = self.store.get_subject(link.subject_id)
         if record is None:
             return problem(Problem.SYSTEM, "The order's record is missing.")
         others = [
@@ -182,13 +182,13 @@ class ApprovalDesk:
                 "decided_at": a.decided_at,
                 "comment": a.comment,
             }
-            for a in self.store.list_approvals(order_id=link.order_id)
+            for a in self.store.list_approvals(subject_id=link.subject_id)
             if a.callback_id != link.callback_id
         ]
         return render(
             "confirm.html",
             status,
-            order=order_summary(record.order),
+            order=order_summary(record.body),
             link=link,
             model=(record.detail.get("risk") or {}).get("model"),
             others=others,
@@ -220,7 +220,7 @@ class ApprovalDesk:
             comment=f"system error: {reason}",
             audit=entry,
         ):
-            log.error("approval failed", extra={"order_id": link.order_id})
+            log.error("approval failed", extra={"order_id": link.subject_id})
             # Timed out meanwhile? Then the workflow has moved on already.
             with contextlib.suppress(CallbackAlreadyClosedError):
                 self.callbacks.fail(
@@ -253,7 +253,7 @@ class ApprovalDesk:
     ) -> AuditEntry:
         return AuditEntry(
             entry_id=uuid.uuid4().hex,
-            order_id=link.order_id,
+            subject_id=link.subject_id,
             at=at or self.now().isoformat(),
             actor=link.approver,
             action=action,
@@ -294,13 +294,13 @@ def redeliver_interrupted(
         for approval in store.list_approvals(
             status=status, created_after=created_after
         ):
-            record = store.get_order(approval.order_id)
+            record = store.get_subject(approval.subject_id)
             if (
                 approval.decided_by != approval.approver
                 or not approval.decided_at
                 or datetime.fromisoformat(approval.decided_at) >= decided_before
                 or record is None
-                or record.status is not OrderStatus.AWAITING_APPROVAL
+                or record.status != OrderStatus.AWAITING_APPROVAL
             ):
                 continue
             try:
@@ -309,7 +309,7 @@ def redeliver_interrupted(
                 continue  # delivered before, timed out, or not now: nothing to do
             log.warning(
                 "decision delivered after an interrupted completion",
-                extra={"order_id": approval.order_id},
+                extra={"order_id": approval.subject_id},
             )
             delivered += 1
     return delivered

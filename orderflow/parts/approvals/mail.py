@@ -62,7 +62,7 @@ def approval_message(
         body += "You are asked because an earlier request was not answered in time.\n"
     return OutboxMessage(
         message_id=message_id,
-        order_id=str(order["order_id"]),
+        subject_id=str(order["order_id"]),
         recipient=approver,
         subject=f"Approval needed: order {order['order_id']} ({total})",
         body=body,

@@ -56,7 +56,7 @@ def request_approval(
     deps.store.put_approval(
         ApprovalRequest(
             callback_id=callback_id,
-            order_id=order_id,
+            subject_id=order_id,
             approver=approver,
             created_at=created.isoformat(),
             expires_at=link_expiry(
@@ -78,7 +78,7 @@ def request_approval(
     deps.store.add_audit(
         AuditEntry(
             entry_id=f"{order_id}:{round_no}:requested",
-            order_id=order_id,
+            subject_id=order_id,
             at=stored.created_at,
             actor="orderflow",
             action=AuditAction.REQUESTED,
@@ -116,7 +116,7 @@ def _send_link(
     link = ApprovalLink(
         token_hash=token_hash(token),
         callback_id=approval.callback_id,
-        order_id=approval.order_id,
+        subject_id=approval.subject_id,
         approver=approval.approver,
         created_at=approval.created_at,
         expires_at=approval.expires_at,
@@ -153,7 +153,7 @@ def expire_request(
     """Close a request nobody answered: EXPIRED, then escalate or give up."""
     at = deps.stamp()
     note = f"escalated to {escalate_to}" if escalate_to else "no approver left"
-    for pending in deps.store.list_approvals(order_id=order_id, status="PENDING"):
+    for pending in deps.store.list_approvals(subject_id=order_id, status="PENDING"):
         deps.store.decide_approval(
             pending.callback_id,
             status="EXPIRED",
@@ -174,7 +174,7 @@ def expire_request(
         deps.store.add_audit(
             AuditEntry(
                 entry_id=f"{order_id}:{round_no}:{action}",
-                order_id=order_id,
+                subject_id=order_id,
                 at=at,
                 actor=actor,
                 action=action,

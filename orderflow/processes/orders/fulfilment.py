@@ -64,8 +64,8 @@ def effect_summary(effect: Effect | None) -> dict[str, Any]:
 
 def service_of(deps: Deps, order_id: str) -> str:
     """The shipping speed the customer chose, from the order as recorded."""
-    record = deps.store.get_order(order_id)
-    speed = record.order.get("shipping_speed") if record else None
+    record = deps.store.get_subject(order_id)
+    speed = record.body.get("shipping_speed") if record else None
     return str(speed or DEFAULT_SERVICE)
 
 

@@ -40,7 +40,7 @@ class Accepted:
     """What POST /orders answers."""
 
     order_id: str
-    status: OrderStatus
+    status: str
     duplicate: bool
 
 
@@ -94,9 +94,9 @@ def submit(
 ) -> Accepted:
     """Record the order as RECEIVED and start its execution, both idempotently."""
     body = order.model_dump(mode="json")
-    created = store.create_order(order.order_id, body, at=at)
-    existing = store.get_order(order.order_id)
-    if not created and existing is not None and existing.order != body:
+    created = store.create_subject("order", order.order_id, body, at=at)
+    existing = store.get_subject(order.order_id)
+    if not created and existing is not None and existing.body != body:
         raise OrderConflictError(
             f"order_id {order.order_id} is already taken by a different order"
         )

@@ -153,7 +153,7 @@ def raise_alerts(deps: Deps, order_id: str, alerts: list[dict[str, Any]]) -> int
     """Record each alert once (keyed on the order and its kind); how many are new."""
     at = deps.stamp()
     return sum(
-        deps.store.add_alert(Alert(order_id=order_id, created_at=at, **alert))
+        deps.store.add_alert(Alert(subject_id=order_id, created_at=at, **alert))
         for alert in alerts
     )
 

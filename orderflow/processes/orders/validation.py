@@ -29,7 +29,7 @@ def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
     risk = blend(assess(order), opinion(order, path=model.path, sha256=model.sha256))
     route = deps.settings.routing.route(order, risk)
     body = order.model_dump(mode="json")
-    deps.store.create_order(order.order_id, body, at=deps.stamp())
+    deps.store.create_subject("order", order.order_id, body, at=deps.stamp())
     return {
         "order_id": order.order_id,
         "total_cents": order.total_cents,

@@ -31,7 +31,7 @@ def test_subjects_stay_under_snss_hundred_ascii_characters() -> None:
 def test_overdue_alert_names_the_order_approver_and_waiting_time() -> None:
     approval = ApprovalRequest(
         callback_id="cb-secret",
-        order_id="ORD-7",
+        subject_id="ORD-7",
         approver="ana@example.com",
         created_at="2026-11-20T08:00:00+00:00",
         expires_at="2026-11-21T08:00:00+00:00",

@@ -23,6 +23,7 @@ from orderflow.monitoring.service import (
     on_status_change,
 )
 from orderflow.processes.orders.status import OrderStatus
+from orderflow.registry import ORDERS
 from tests.utils.monitoring import status_event
 
 AT = "2026-11-20T11:15:01+00:00"
@@ -49,7 +50,7 @@ def approval(
     """A pending approval asked at ``asked``, expiring a day later."""
     return ApprovalRequest(
         callback_id=callback_id or f"cb-{order_id}",
-        order_id=order_id,
+        subject_id=order_id,
         approver="approver@example.com",
         created_at=asked.isoformat(),
         expires_at=(asked + timedelta(days=1)).isoformat(),
@@ -62,6 +63,7 @@ def handle(
     """Run on_status_change for a recorded event."""
     return on_status_change(
         change(kind),
+        process=ORDERS,
         store=store,
         alerts=OutboxAlerts(store),
         summarise=lambda _arn: summary,
@@ -72,7 +74,7 @@ def handle(
 def test_timed_out_execution_fails_the_order_expires_its_approval_and_alerts(
     store: SqliteStore,
 ) -> None:
-    store.create_order("ORD-2001", {}, at="2026-11-18T09:15:00+00:00")
+    store.create_subject("order", "ORD-2001", {}, at="2026-11-18T09:15:00+00:00")
     store.set_status("ORD-2001", OrderStatus.AWAITING_APPROVAL, at=AT)
     store.put_approval(approval("ORD-2001", asked=NOW, callback_id="secret-cb"))
 
@@ -83,9 +85,9 @@ def test_timed_out_execution_fails_the_order_expires_its_approval_and_alerts(
         1,
         True,
     )
-    record = store.get_order("ORD-2001")
+    record = store.get_subject("ORD-2001")
     assert record is not None
-    assert record.status is OrderStatus.FAILED
+    assert record.status == OrderStatus.FAILED
     assert record.detail["execution_status"] == "TIMED_OUT"
     assert "ExecutionTimeout" in record.detail["reason"]
     decided = store.get_approval("secret-cb")
@@ -93,7 +95,7 @@ def test_timed_out_execution_fails_the_order_expires_its_approval_and_alerts(
     assert (decided.status, decided.decided_by) == ("EXPIRED", MONITOR)
     (alert,) = alerts_in(store)
     assert alert.subject == "orderflow critical: order ORD-2001 execution-timed-out"
-    (recorded,) = store.list_alerts(order_id="ORD-2001")
+    (recorded,) = store.list_alerts(subject_id="ORD-2001")
     assert (recorded.kind, recorded.severity) == ("execution-timed-out", "critical")
     assert recorded.detail["execution_arn"] == change("timed-out").execution_arn
     assert change("timed-out").execution_arn in alert.body
@@ -104,15 +106,15 @@ def test_timed_out_execution_fails_the_order_expires_its_approval_and_alerts(
 def test_failed_execution_of_an_order_that_already_ended_keeps_its_status(
     store: SqliteStore,
 ) -> None:
-    store.create_order("ORD-3001", {}, at=AT)
+    store.create_subject("order", "ORD-3001", {}, at=AT)
     store.set_status("ORD-3001", OrderStatus.CANCELLED, at=AT, detail={"r": "x"})
 
     outcome = handle(store, "failed")
 
     assert (outcome.ended_order, outcome.alerted) == (False, True)
-    record = store.get_order("ORD-3001")
+    record = store.get_subject("ORD-3001")
     assert record is not None
-    assert record.status is OrderStatus.CANCELLED
+    assert record.status == OrderStatus.CANCELLED
     assert "read model now: CANCELLED" in alerts_in(store)[0].body
 
 
@@ -127,19 +129,19 @@ def test_stopped_execution_of_an_unknown_order_still_alerts(store: SqliteStore) 
     (alert,) = alerts_in(store)
     assert "StopDurableExecution" in alert.body
     assert "History:" not in alert.body  # the history could not be read
-    assert store.get_order("ORD-4001") is None
+    assert store.get_subject("ORD-4001") is None
 
 
 def test_the_same_event_delivered_twice_alerts_once_and_ends_the_order_once(
     store: SqliteStore,
 ) -> None:
-    store.create_order("ORD-3001", {}, at=AT)
+    store.create_subject("order", "ORD-3001", {}, at=AT)
 
     first, second = handle(store, "failed"), handle(store, "failed")
 
     assert (first.ended_order, second.ended_order) == (True, False)
     assert len(alerts_in(store)) == 1
-    record = store.get_order("ORD-3001")
+    record = store.get_subject("ORD-3001")
     assert record is not None
     assert [h.status for h in record.history].count(OrderStatus.FAILED) == 1
 
@@ -147,7 +149,7 @@ def test_the_same_event_delivered_twice_alerts_once_and_ends_the_order_once(
 def test_succeeded_execution_changes_nothing_and_reports_its_history(
     store: SqliteStore,
 ) -> None:
-    store.create_order("ORD-1001", {}, at=AT)
+    store.create_subject("order", "ORD-1001", {}, at=AT)
     store.set_status("ORD-1001", OrderStatus.COMPLETED, at=AT)
 
     outcome = handle(store, "succeeded")
@@ -155,25 +157,26 @@ def test_succeeded_execution_changes_nothing_and_reports_its_history(
     assert outcome.summary == SUMMARY
     assert (outcome.ended_order, outcome.alerted) == (False, False)
     assert alerts_in(store) == []
-    record = store.get_order("ORD-1001")
+    record = store.get_subject("ORD-1001")
     assert record is not None
-    assert record.status is OrderStatus.COMPLETED
+    assert record.status == OrderStatus.COMPLETED
 
 
 def test_running_execution_records_its_arn_without_reading_history(
     store: SqliteStore,
 ) -> None:
-    store.create_order("ORD-1001", {}, at=AT)
+    store.create_subject("order", "ORD-1001", {}, at=AT)
 
     outcome = on_status_change(
         change("running"),
+        process=ORDERS,
         store=store,
         alerts=OutboxAlerts(store),
         summarise=lambda arn: pytest.fail(f"history read for {arn}"),
         at=AT,
     )
 
-    record = store.get_order("ORD-1001")
+    record = store.get_subject("ORD-1001")
     assert record is not None
     assert record.execution_arn == change("running").execution_arn
     assert (outcome.order_known, outcome.alerted) == (True, False)
@@ -190,7 +193,7 @@ def test_newly_overdue_takes_exactly_one_window_past_the_threshold() -> None:
 
     found = newly_overdue(pending, now=NOW, after=AFTER, window=WINDOW)
 
-    assert [(a.order_id, age) for a, age in found] == [
+    assert [(a.subject_id, age) for a, age in found] == [
         ("just", ages["just"]),
         ("inside", ages["inside"]),
     ]
@@ -201,7 +204,7 @@ def test_consecutive_checks_alert_on_each_overdue_approval_exactly_once(
 ) -> None:
     for n, minutes in enumerate((0, 7, 20, 50)):
         order_id = f"ORD-{n}"
-        store.create_order(order_id, {}, at=AT)
+        store.create_subject("order", order_id, {}, at=AT)
         store.set_execution_arn(order_id, f"arn:exec:{n}")
         asked = NOW - AFTER + timedelta(minutes=minutes)
         store.put_approval(approval(order_id, asked=asked))
@@ -215,7 +218,7 @@ def test_consecutive_checks_alert_on_each_overdue_approval_exactly_once(
             after=AFTER,
             window=WINDOW,
         )
-        alerted += [(a.order_id, arn) for a, arn in check.alerted]
+        alerted += [(a.subject_id, arn) for a, arn in check.alerted]
 
     assert sorted(alerted) == [(f"ORD-{n}", f"arn:exec:{n}") for n in range(4)]
     assert len(alerts_in(store)) == 4
@@ -242,7 +245,7 @@ def test_check_expires_approvals_past_their_expiry_and_counts_the_rest(
         MONITOR,
         "past its expiry",
     )
-    assert [a.order_id for a in store.list_approvals(status="PENDING")] == [
+    assert [a.subject_id for a in store.list_approvals(status="PENDING")] == [
         "ORD-LATE",
         "ORD-NEW",
     ]
@@ -252,7 +255,7 @@ def workflow_alert(order_id: str, kind: str, at: str) -> Alert:
     """An alert as the workflow's reconciliation step records it."""
     return Alert(
         alert_id=f"{order_id}:{kind}",
-        order_id=order_id,
+        subject_id=order_id,
         kind=kind,
         severity="warning",
         message=f"{kind} on {order_id}",
@@ -264,7 +267,7 @@ def test_the_workflows_alerts_of_this_execution_are_sent_on_when_it_ends(
     store: SqliteStore,
 ) -> None:
     # The succeeded execution ran 13:08:22 - 13:08:31 on 2026-11-20.
-    store.create_order("ORD-1001", {}, at=AT)
+    store.create_subject("order", "ORD-1001", {}, at=AT)
     store.add_alert(
         workflow_alert("ORD-1001", "books-repaired", "2026-11-20T13:08:30+00:00")
     )
@@ -282,12 +285,12 @@ def test_the_workflows_alerts_of_this_execution_are_sent_on_when_it_ends(
 def test_the_monitors_own_alerts_are_not_sent_twice_as_the_workflows(
     store: SqliteStore,
 ) -> None:
-    store.create_order("ORD-3001", {}, at=AT)
+    store.create_subject("order", "ORD-3001", {}, at=AT)
 
     outcome = handle(store, "failed")
 
     assert (outcome.alerted, outcome.forwarded) == (True, 0)
     assert len(alerts_in(store)) == 1
-    assert [a.kind for a in store.list_alerts(order_id="ORD-3001")] == [
+    assert [a.kind for a in store.list_alerts(subject_id="ORD-3001")] == [
         "execution-failed"
     ]
