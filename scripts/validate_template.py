@@ -20,9 +20,10 @@ value of ApiAuth, and that CloudFormation is linted and checked too:
    of the largest ApprovalTimeoutSeconds the template allows.
 7. No IAM statement allows a dynamodb, lambda, sns, sqs or kms action (or "*")
    on Resource "*".
-8. No policy statement (roles and resource policies) allows "*" or "service:*",
-   and callback completion is scoped to ``function:NAME:*`` of the durable
-   function (scripts/iam_checks.py).
+8. No policy statement (roles and resource policies) allows "*" or "service:*";
+   callback completion and execution reads are scoped to ``function:NAME:*`` of
+   a durable function; and every durable function's callbacks and history are
+   granted to the approval page and the monitor (scripts/iam_checks.py).
 
 The translated templates are left in .aws-sam/translated/ for checkov.
 """
@@ -41,7 +42,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from iam_checks import check_callback_scope, check_no_wildcard_actions
+from iam_checks import (
+    check_callback_scope,
+    check_durable_grants,
+    check_no_wildcard_actions,
+    check_read_scope,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -410,11 +416,27 @@ def main() -> int:
             ],
         ),
         report(
-            "callback completion scoped to function:NAME:* of the durable function",
+            "callback completion scoped to function:NAME:* of a durable function",
             lambda: [
                 f"{label}: {problem}"
                 for label, source in _sources(template, translated).items()
                 for problem in check_callback_scope(source)
+            ],
+        ),
+        report(
+            "execution reads scoped to function:NAME:* of a durable function",
+            lambda: [
+                f"{label}: {problem}"
+                for label, source in _sources(template, translated).items()
+                for problem in check_read_scope(source)
+            ],
+        ),
+        report(
+            "every durable function's callbacks and history granted where needed",
+            lambda: [
+                f"{label}: {problem}"
+                for label, source in _sources(template, translated).items()
+                for problem in check_durable_grants(source)
             ],
         ),
     ]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from orderflow.registry import PROCESSES
 from tests.unit.test_template import FUNCTIONS, RESOURCES, TEMPLATE
+from tests.utils.durable_guards import durable_functions
 from tests.utils.template import Stack
 
 APPROVAL = FUNCTIONS["ApprovalApiFunction"]
+FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
 ROUTES = {
     ("GET", "/approvals/{token}"),
     ("HEAD", "/approvals/{token}"),
@@ -42,21 +45,25 @@ def test_the_approval_routes_are_public_and_throttled() -> None:
         assert 0 < limits["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
 
 
-def test_the_approval_function_may_complete_the_workflows_callbacks_only() -> None:
+def test_the_approval_function_may_complete_each_workflows_callbacks_only() -> None:
     lambda_statements = [
         s
         for s in _statements(APPROVAL)
         if any(str(a).startswith("lambda:") for a in _actions(s))
     ]
+    durable = durable_functions(TEMPLATE)
 
     (statement,) = lambda_statements
     assert sorted(_actions(statement)) == [
         "lambda:SendDurableExecutionCallbackFailure",
         "lambda:SendDurableExecutionCallbackSuccess",
     ]
-    assert statement["Resource"]["Fn::Sub"].endswith(
-        ":function:${AWS::StackName}-order-workflow:*"
+    resources = [r["Fn::Sub"] for r in statement["Resource"]]
+    assert sorted(resources) == sorted(
+        f"{FUNCTION_ARN}{props['FunctionName']['Fn::Sub']}:*"
+        for props in durable.values()
     )
+    assert set(durable) == {p.function for p in PROCESSES}
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

@@ -21,6 +21,13 @@ import pytest
 import yaml
 
 from orderflow.adapters.dynamodb_store import table_definition
+from orderflow.registry import PROCESSES, process
+from tests.utils.durable_guards import (
+    check_durable_settings,
+    check_invoked_through_alias,
+    check_registry,
+    durable_functions,
+)
 from tests.utils.orders import load_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +63,8 @@ FUNCTIONS = {
     for logical_id, resource in RESOURCES.items()
     if resource["Type"] == "AWS::Serverless::Function"
 }
+DURABLE = durable_functions(TEMPLATE)
+ORDERS = process("order")
 ROUTES = [
     (logical_id, event["Properties"]["Method"].upper(), event["Properties"]["Path"])
     for logical_id, props in FUNCTIONS.items()
@@ -152,24 +161,37 @@ def test_every_resolver_route_is_deployed(
     assert _resolver_routes(module) <= deployed, "a route API Gateway never sends"
 
 
-def test_execution_timeout_outlasts_two_approval_rounds() -> None:
-    durable = FUNCTIONS["OrderWorkflowFunction"]["DurableConfig"]
+@pytest.mark.parametrize("logical_id", sorted(DURABLE))
+def test_execution_timeout_outlasts_two_approval_rounds(logical_id: str) -> None:
+    durable = FUNCTIONS[logical_id]["DurableConfig"]
     approval = TEMPLATE["Parameters"]["ApprovalTimeoutSeconds"]
     longest = max(int(approval["Default"]), int(approval.get("MaxValue", 0)))
     assert int(durable["ExecutionTimeout"]) > APPROVAL_ROUNDS * longest
     assert durable["RetentionPeriodInDays"] == {"Ref": "RetentionDays"}
 
 
-def test_only_the_orchestrator_is_durable_and_invoked_through_its_alias() -> None:
-    durable = {k for k, props in FUNCTIONS.items() if "DurableConfig" in props}
-    assert durable == {"OrderWorkflowFunction"}
-    workflow = FUNCTIONS["OrderWorkflowFunction"]
-    assert workflow["AutoPublishAlias"] == "live"
-    name = workflow["FunctionName"]["Fn::Sub"]
+def test_the_durable_functions_are_the_registered_processes() -> None:
+    assert set(DURABLE) == {p.function for p in PROCESSES}
+    assert check_registry(TEMPLATE) == []
+
+
+@pytest.mark.parametrize("logical_id", sorted(DURABLE))
+def test_each_durable_function_publishes_its_live_alias(logical_id: str) -> None:
+    assert FUNCTIONS[logical_id]["AutoPublishAlias"] == "live"
+
+
+def test_each_durable_function_is_invoked_through_its_alias() -> None:
+    name = FUNCTIONS[ORDERS.function]["FunctionName"]["Fn::Sub"]
     target = FUNCTIONS["StartOrderFunction"]["Environment"]["Variables"]
+
     assert target["ORDER_WORKFLOW_FUNCTION"]["Fn::Sub"].endswith(
         f":function:{name}:live"
     )
+    assert check_invoked_through_alias(TEMPLATE) == []
+
+
+def test_each_durable_function_has_a_log_group_of_its_own_with_retention() -> None:
+    assert check_durable_settings(TEMPLATE) == []
 
 
 def test_orders_table_matches_the_dynamodb_store() -> None:

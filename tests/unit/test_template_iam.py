@@ -1,5 +1,8 @@
 """IAM in template.yaml: no wildcard actions, narrow resources, scoped callbacks.
 
+Callback completion and execution reads are checked for every durable function
+the template declares (DurableConfig), which are orderflow/registry.py's.
+
 The checks live in scripts/iam_checks.py, which scripts/validate_template.py
 also runs on the translated CloudFormation; here they run on template.yaml
 and on counter-examples that must fail, so a check that passes everything
@@ -9,30 +12,24 @@ would be caught.
 from __future__ import annotations
 
 import copy
-import importlib.util
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.utils.template import ROOT, Stack
+from orderflow.registry import PROCESSES
+from tests.utils.durable_guards import durable_functions
+from tests.utils.template import Stack, load_script
 
 STACK = Stack()
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
-WORKFLOW_NAME = "${AWS::StackName}-order-workflow"
+# logical id -> the fixed FunctionName's Sub text, for every durable function
+DURABLE = {
+    logical_id: props["FunctionName"]["Fn::Sub"]
+    for logical_id, props in sorted(durable_functions(STACK.template).items())
+}
+READS = ["lambda:GetDurableExecutionHistory"]
 
-
-def _load_checks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "iam_checks", ROOT / "scripts" / "iam_checks.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-checks = _load_checks()
+checks = load_script("iam_checks")
 
 
 def with_statement(statement: dict[str, Any]) -> dict[str, Any]:
@@ -101,36 +98,103 @@ def test_the_template_scopes_callback_completion() -> None:
     assert checks.check_callback_scope(STACK.template) == []
 
 
-def test_the_durable_function_has_the_fixed_name_callbacks_are_scoped_to() -> None:
-    assert checks.durable_function_names(STACK.template) == {WORKFLOW_NAME}
+def test_the_durable_functions_have_the_fixed_names_of_the_registry() -> None:
+    assert checks.durable_function_names(STACK.template) == {
+        f"${{AWS::StackName}}-{p.function_name}" for p in PROCESSES
+    }
+    assert set(DURABLE.values()) == checks.durable_function_names(STACK.template)
 
 
-def test_callbacks_on_function_name_star_of_the_orchestrator_pass() -> None:
+@pytest.mark.parametrize("name", DURABLE.values(), ids=list(DURABLE))
+@pytest.mark.parametrize("action", [None, READS], ids=["callbacks", "reads"])
+def test_function_name_star_of_each_durable_function_passes(
+    name: str, action: Any
+) -> None:
     template = with_statement(
-        callback_statement({"Fn::Sub": f"{FUNCTION_ARN}{WORKFLOW_NAME}:*"})
+        callback_statement({"Fn::Sub": f"{FUNCTION_ARN}{name}:*"}, action=action)
     )
 
     assert checks.check_callback_scope(template) == []
+    assert checks.check_read_scope(template) == []
 
 
-@pytest.mark.parametrize(
-    "resource",
-    [
+def _wider_or_other(logical_id: str, name: str) -> list[Any]:
+    return [
         "*",
         {"Fn::Sub": f"{FUNCTION_ARN}*"},
-        {"Fn::Sub": f"{FUNCTION_ARN}{WORKFLOW_NAME}"},
-        {"Fn::Sub": f"{FUNCTION_ARN}{WORKFLOW_NAME}*"},
+        {"Fn::Sub": f"{FUNCTION_ARN}{name}"},
+        {"Fn::Sub": f"{FUNCTION_ARN}{name}*"},
         {"Fn::Sub": f"{FUNCTION_ARN}${{AWS::StackName}}-start-order:*"},
-        {"Fn::GetAtt": ["OrderWorkflowFunction", "Arn"]},
-    ],
-    ids=["star", "any-function", "unqualified", "name-prefix", "other", "getatt"],
-)
-def test_callbacks_on_anything_wider_or_other_are_reported(resource: Any) -> None:
+        {"Fn::GetAtt": [logical_id, "Arn"]},
+    ]
+
+
+WIDER = [
+    (logical_id, resource)
+    for logical_id, name in DURABLE.items()
+    for resource in _wider_or_other(logical_id, name)
+]
+WIDER_IDS = [
+    f"{logical_id}-{kind}"
+    for logical_id in DURABLE
+    for kind in (
+        "star",
+        "any-function",
+        "unqualified",
+        "name-prefix",
+        "other",
+        "getatt",
+    )
+]
+
+
+@pytest.mark.parametrize(("logical_id", "resource"), WIDER, ids=WIDER_IDS)
+def test_callbacks_on_anything_wider_or_other_are_reported(
+    logical_id: str, resource: Any
+) -> None:
     template = with_statement(callback_statement(resource))
 
     (problem,) = checks.check_callback_scope(template)
 
     assert "StatusEventsFunction/Decide: callback actions on" in problem
+
+
+@pytest.mark.parametrize(("logical_id", "resource"), WIDER, ids=WIDER_IDS)
+def test_execution_reads_on_anything_wider_or_other_are_reported(
+    logical_id: str, resource: Any
+) -> None:
+    template = with_statement(callback_statement(resource, action=READS))
+
+    (problem,) = checks.check_read_scope(template)
+
+    assert "StatusEventsFunction/Decide: execution reads on" in problem
+
+
+def test_the_template_scopes_execution_reads() -> None:
+    assert checks.check_read_scope(STACK.template) == []
+
+
+def test_the_approval_page_and_the_monitor_may_act_on_each_durable_function() -> None:
+    assert checks.check_durable_grants(STACK.template) == []
+
+
+@pytest.mark.parametrize("grantee", sorted(checks.DURABLE_GRANTS))
+@pytest.mark.parametrize("name", DURABLE.values(), ids=list(DURABLE))
+def test_a_grantee_missing_a_durable_functions_arn_is_reported(
+    grantee: str, name: str
+) -> None:
+    template = copy.deepcopy(STACK.template)
+    arn = {"Fn::Sub": f"{FUNCTION_ARN}{name}:*"}
+    props = template["Resources"][grantee]["Properties"]
+    for policy in props["Policies"]:
+        for statement in policy.get("Statement", []):
+            resources = checks.as_list(statement["Resource"])
+            statement["Resource"] = [r for r in resources if r != arn]
+    actions = ", ".join(checks.DURABLE_GRANTS[grantee])
+
+    assert checks.check_durable_grants(template) == [
+        f"{grantee}: may not {actions} on {name} (function:{name}:*)"
+    ]
 
 
 @pytest.mark.parametrize(

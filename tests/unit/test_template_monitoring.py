@@ -1,79 +1,75 @@
 """Monitoring in template.yaml against what really happens.
 
 - The status-change rule's pattern, as a deployed stack resolves it, is run by
-  moto's EventBridge against the recorded events: ours match, another
-  function's (whose name only starts like ours) does not.
+  moto's EventBridge against the recorded events, sent as each durable
+  function's: theirs match, another function's (whose name only starts like
+  one of theirs) does not.
 - Every metric an alarm or the dashboard reads is one the handler emits, with
   the same namespace and dimensions (an alarm on a metric nobody emits never
-  fires, and nothing says so).
+  fires, and nothing says so); each durable function's failures reach an alarm
+  on the dashboard (tests/utils/durable_guards.py).
 - Parameters: grouped and labelled in the console, documented in docs/deploy.md,
   and samconfig.toml overrides only parameters that exist.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
+import functools
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
-from moto import mock_aws
 
-from tests.utils.deployed import (
-    LambdaContext,
-    Metric,
-    Output,
-    aws_credentials,
-    deployed,
+from tests.utils.durable_guards import (
+    alarm_metrics,
+    check_failures_alarmed,
+    check_status_rule,
+    dashboard,
+    dashboard_metrics,
+    durable_functions,
 )
-from tests.utils.monitoring import history, schedule_event, status_event
-from tests.utils.template import ROOT, Stack
+from tests.utils.monitoring import (
+    STATUS_KINDS,
+    MetricKey,
+    Monitor,
+    deployed_monitor,
+    schedule_event,
+    status_event,
+    status_event_of,
+)
+from tests.utils.template import ACCOUNT, REGION, ROOT, Stack
 
 STACK = Stack()
 RULE = STACK.functions()["StatusEventsFunction"]["Events"]["StatusChange"]
-OURS = ["running", "succeeded", "failed", "timed-out", "stopped"]
+PATTERN = STACK.resolve(RULE["Properties"]["Pattern"])
+# logical id -> deployed name, for every durable function (orderflow/registry.py's)
+DURABLE = {k: STACK.physical_name(k) for k in sorted(durable_functions(STACK.template))}
+CHANGES = [(k, kind) for k in DURABLE for kind in STATUS_KINDS]
+
+
+@pytest.fixture(scope="module")
+def monitor() -> Iterator[Monitor]:
+    """StatusEventsFunction on moto, and moto's EventBridge to run the rule."""
+    with deployed_monitor(STACK) as running:
+        yield running
 
 
 @pytest.fixture
-def rule_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The rule, resolved for the stack, on moto's EventBridge; a queue as target."""
-    aws_credentials(monkeypatch)
-    with mock_aws():
-        events, sqs = boto3.client("events"), boto3.client("sqs")
-        queue = sqs.create_queue(QueueName="matched")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
-        pattern = STACK.resolve(RULE["Properties"]["Pattern"])
-        events.put_rule(Name="status-change", EventPattern=json.dumps(pattern))
-        events.put_targets(
-            Rule="status-change",
-            Targets=[{"Id": "q", "Arn": arn["Attributes"]["QueueArn"]}],
-        )
-
-        def matched(event: dict[str, Any]) -> bool:
-            sent = events.put_events(
-                Entries=[
-                    {
-                        "Source": event["source"],
-                        "DetailType": event["detail-type"],
-                        "Detail": json.dumps(event["detail"]),
-                        "Resources": event["resources"],
-                    }
-                ]
-            )
-            assert sent["FailedEntryCount"] == 0
-            got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
-            return bool(got.get("Messages"))
-
-        yield matched
+def rule_queue(monitor: Monitor) -> Callable[[dict[str, Any]], bool]:
+    """Whether the rule, resolved for the stack, matches an event."""
+    return functools.partial(monitor.matches, PATTERN)
 
 
-@pytest.mark.parametrize("kind", OURS)
-def test_the_rule_matches_a_status_change_of_the_orchestrator(
+@pytest.mark.parametrize(("logical_id", "kind"), CHANGES)
+def test_the_rule_matches_each_status_change_of_each_durable_function(
+    rule_queue: Any, logical_id: str, kind: str
+) -> None:
+    assert rule_queue(status_event_of(kind, DURABLE[logical_id])) is True
+
+
+@pytest.mark.parametrize("kind", STATUS_KINDS)
+def test_the_rule_matches_the_recorded_status_changes(
     rule_queue: Any, kind: str
 ) -> None:
     assert rule_queue(status_event(kind)) is True
@@ -90,53 +86,47 @@ def test_the_rule_does_not_match_a_function_whose_name_starts_like_ours(
     assert rule_queue(other) is False
 
 
+@pytest.mark.parametrize("logical_id", DURABLE)
+def test_the_rule_does_not_match_a_function_named_like_a_durable_one_plus_more(
+    rule_queue: Any, logical_id: str
+) -> None:
+    name = DURABLE[logical_id]
+
+    assert rule_queue(status_event_of("failed", f"{name}-v2")) is False
+    assert rule_queue(status_event_of("failed", f"{name}2")) is False
+
+
 def test_the_rule_does_not_match_another_sources_event(rule_queue: Any) -> None:
     assert rule_queue(status_event("failed") | {"source": "my.app"}) is False
 
 
-def test_the_prefix_ends_with_the_function_name_and_a_colon() -> None:
-    (prefix,) = STACK.resolve(RULE["Properties"]["Pattern"])["detail"]["functionArn"]
-    name = STACK.physical_name("OrderWorkflowFunction")
+def test_the_prefixes_are_each_durable_functions_name_and_a_colon() -> None:
+    prefixes = [p["prefix"] for p in PATTERN["detail"]["functionArn"]]
 
-    assert prefix["prefix"].endswith(f":function:{name}:")
+    assert sorted(prefixes) == sorted(
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}:"
+        for name in DURABLE.values()
+    )
+
+
+def test_the_rule_guard_passes_on_the_template(monitor: Monitor) -> None:
+    assert check_status_rule(STACK.template, monitor.matches) == []
+
+
+def test_each_durable_functions_failures_reach_an_alarm_and_the_dashboard(
+    monitor: Monitor,
+) -> None:
+    problems = check_failures_alarmed(STACK.template, monitor.matches, monitor.emits)
+
+    assert problems == []
 
 
 @pytest.fixture(scope="module")
-def emitted() -> set[tuple[str, str, frozenset[tuple[str, str]]]]:
-    """(namespace, metric, dimensions) the handler emits across recorded events."""
-    found: list[Metric] = []
-    with (
-        pytest.MonkeyPatch.context() as monkeypatch,
-        deployed("StatusEventsFunction", monkeypatch, STACK) as running,
-    ):
-        for event in [status_event(kind) for kind in OURS] + [schedule_event()]:
-            found += _run(running, event)
-    return {(m.namespace, m.name, frozenset(m.dimensions.items())) for m in found}
-
-
-def _run(running: Any, event: dict[str, Any]) -> list[Metric]:
-    arn = event.get("detail", {}).get("durableExecutionArn")
-    buffer = io.StringIO()
-    with Stubber(running.module.lambda_client) as stub:
-        if arn and event["detail"]["status"] != "RUNNING":
-            stub.add_response(
-                "get_durable_execution_history",
-                {"Events": history("capture-retried")},
-            )
-        with contextlib.redirect_stdout(buffer):
-            running.module.lambda_handler(event, LambdaContext())
-    return Output.parse(buffer.getvalue()).metrics
-
-
-def _alarm_metrics(alarm: dict[str, Any]) -> Iterator[tuple[str, str, frozenset]]:
-    if "MetricName" in alarm:
-        dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
-        yield alarm["Namespace"], alarm["MetricName"], frozenset(dims.items())
-    for query in alarm.get("Metrics", []):
-        if "MetricStat" in query:
-            metric = query["MetricStat"]["Metric"]
-            dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
-            yield metric["Namespace"], metric["MetricName"], frozenset(dims.items())
+def emitted(monitor: Monitor) -> set[MetricKey]:
+    """(namespace, metric, dimensions) the handler emits across recorded events,
+    sent as each durable function's."""
+    events = [status_event_of(k, n) for n in DURABLE.values() for k in STATUS_KINDS]
+    return set().union(*(monitor.emits(e) for e in [*events, schedule_event()]))
 
 
 def _ours(namespace: str) -> bool:
@@ -144,7 +134,7 @@ def _ours(namespace: str) -> bool:
 
 
 def test_every_alarm_watches_a_metric_the_handler_emits(
-    emitted: set[tuple[str, str, frozenset[tuple[str, str]]]],
+    emitted: set[MetricKey],
 ) -> None:
     alarms = {
         k: STACK.resolve(r["Properties"])
@@ -154,7 +144,7 @@ def test_every_alarm_watches_a_metric_the_handler_emits(
     watched = [
         (name, metric)
         for name, alarm in alarms.items()
-        for metric in _alarm_metrics(alarm)
+        for metric in alarm_metrics(alarm)
         if _ours(metric[0])
     ]
 
@@ -164,22 +154,10 @@ def test_every_alarm_watches_a_metric_the_handler_emits(
 
 
 def test_every_dashboard_metric_of_ours_is_emitted(
-    emitted: set[tuple[str, str, frozenset[tuple[str, str]]]],
+    emitted: set[MetricKey],
 ) -> None:
-    body = json.loads(
-        STACK.resolve(
-            STACK.resources["OperationsDashboard"]["Properties"]["DashboardBody"]
-        )
-    )
-    titles = [w["properties"]["title"] for w in body["widgets"]]
-    shown = []
-    for widget in body["widgets"]:
-        for row in widget["properties"].get("metrics", []):
-            values = [v for v in row if isinstance(v, str)]
-            namespace, name, *pairs = values
-            shown.append(
-                (namespace, name, frozenset(zip(pairs[::2], pairs[1::2], strict=True)))
-            )
+    titles = [w["properties"]["title"] for w in dashboard(STACK)["widgets"]]
+    shown = list(dashboard_metrics(STACK))
 
     assert {
         "Executions by status",

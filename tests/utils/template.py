@@ -10,9 +10,11 @@ shapes (the same account and region as moto's, so moto resources line up).
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from orderflow.local.template import load_template
@@ -35,6 +37,15 @@ NO_VALUE = object()  # what ``!Ref AWS::NoValue`` gives: the key or item is drop
 def load() -> dict[str, Any]:
     """template.yaml, short tags in their long form."""
     return load_template(TEMPLATE_PATH)
+
+
+def load_script(name: str) -> ModuleType:
+    """scripts/<name>.py as a module (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass
