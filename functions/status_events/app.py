@@ -51,9 +51,12 @@ def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
     """One execution changed status."""
     change = event.detail
     logger.append_keys(order_id=change.order_id, execution_arn=change.execution_arn)
+    metrics.add_metric(
+        name=execution_metric(change.status), unit=MetricUnit.Count, value=1
+    )
     process = process_running(change.function_arn)
-    if process is None:  # the rule matches registered processes only
-        logger.warning("status change of an unregistered function")
+    if process is None:  # counted and alarmed, but no read model to mend
+        logger.error("status change of a function no process registers")
         return {"status": change.status.value, "alerted": False}
     outcome = on_status_change(
         change,
@@ -62,9 +65,6 @@ def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
         alerts=alerts,
         summarise=_summary,
         at=datetime.now(UTC).isoformat(),
-    )
-    metrics.add_metric(
-        name=execution_metric(change.status), unit=MetricUnit.Count, value=1
     )
     if outcome.summary is not None:
         _record_timings(outcome.summary, change.wall_ms)

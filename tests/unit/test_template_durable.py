@@ -10,20 +10,24 @@ missing; with the wiring added, one list entry per place, they pass again.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from orderflow.registry import PROCESSES, Process
+from orderflow.registry import ORDERS, PROCESSES
 from tests.utils import durable_guards as guards
 from tests.utils.monitoring import Monitor, deployed_monitor
 from tests.utils.template import load
 
 Template = dict[str, Any]
-RETURNS = Process(
-    kind="return", function="ReturnWorkflowFunction", function_name="return-workflow"
+RETURNS = dataclasses.replace(
+    ORDERS,
+    kind="return",
+    function="ReturnWorkflowFunction",
+    function_name="return-workflow",
 )
 WITH_RETURNS = (*PROCESSES, RETURNS)
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
