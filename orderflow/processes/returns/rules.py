@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from orderflow.domain.order import Currency
-from orderflow.processes.returns.model import ReturnRequest
+from orderflow.processes.returns.model import ReturnReason, ReturnRequest
 
 RETURN_WINDOW = timedelta(days=30)
 # OrderStatus.COMPLETED's value: only a delivered, reconciled order takes returns.
@@ -174,3 +174,125 @@ def _unit_cents(order: OrderFacts, sku: str) -> int:
     if sku not in order.lines:
         raise ValueError(f"{sku} is not on order {order.order_id}")
     return order.lines[sku][1]
+
+
+class ReturnRoute(StrEnum):
+    """What happens next to an eligible return."""
+
+    AUTO_APPROVE = "AUTO_APPROVE"
+    ONE_APPROVER = "ONE_APPROVER"
+    TWO_APPROVERS = "TWO_APPROVERS"
+    DENY = "DENY"
+
+    @property
+    def approvals_needed(self) -> int:
+        """How many distinct humans must approve."""
+        return {ReturnRoute.ONE_APPROVER: 1, ReturnRoute.TWO_APPROVERS: 2}.get(self, 0)
+
+
+@dataclass(frozen=True)
+class ReturnRiskThresholds:
+    """Score thresholds (inclusive lower bounds) and the two hard bars."""
+
+    one_approver_from: int = 30
+    two_approvers_from: int = 60
+    deny_from: int = 90
+    # A refund above this (1,000.00 in the order's currency) never auto-approves.
+    always_human_above_cents: int = 100_000
+    # This many recent returns take two approvers, never a denial on their own:
+    # the count does not say whether those returns were fair.
+    many_recent_returns: int = 5
+
+    def __post_init__(self) -> None:
+        a, b, c = self.one_approver_from, self.two_approvers_from, self.deny_from
+        if not 0 < a <= b <= c <= 101:
+            raise ValueError("thresholds must rise: 0 < one <= two <= deny <= 101")
+        if self.always_human_above_cents < 0 or self.many_recent_returns < 1:
+            raise ValueError("always_human_above_cents >= 0, many_recent_returns >= 1")
+
+
+# A changed mind is the customer's word about their own wish; "not as
+# described" is a claim against the listing, the hardest to judge.
+REASON_POINTS: Mapping[ReturnReason, int] = {
+    ReturnReason.CHANGED_MIND: 0,
+    ReturnReason.DAMAGED: 10,
+    ReturnReason.WRONG_ITEM: 10,
+    ReturnReason.OTHER: 15,
+    ReturnReason.NOT_AS_DESCRIBED: 20,
+}
+
+
+@dataclass(frozen=True)
+class ReturnRisk:
+    """The route of a return, its score 0-100 and the sentences saying why."""
+
+    route: ReturnRoute
+    score: int
+    reasons: tuple[str, ...]
+
+
+def route_return(
+    request: ReturnRequest,
+    order: OrderFacts,
+    *,
+    refund_cents: int,
+    recent_returns: int,
+    thresholds: ReturnRiskThresholds = ReturnRiskThresholds(),
+) -> ReturnRisk:
+    """Score an eligible return and pick its route.
+
+    The score (0-100) adds four parts: the order's own risk score times 0.4
+    (0-40); the refund's whole-percent share of the order's goods over 5 (0-20);
+    ``REASON_POINTS`` (0-20); 5 per recent return of the customer (0-20).
+    From ``deny_from`` it is denied; from ``two_approvers_from``, or with
+    ``many_recent_returns`` or more, two approvers decide; from
+    ``one_approver_from``, or for a refund above ``always_human_above_cents``,
+    one does. Below all of these it is approved without a human.
+
+    Args:
+        request: the eligible return.
+        order: the facts of its order.
+        refund_cents: what the return would refund (see ``refund_cents``).
+        recent_returns: the customer's other returns in the caller's look-back.
+        thresholds: where the score and the hard bars change the route.
+
+    Returns:
+        The route, the score, and sentences: the score and route, each part that
+        added to it, and the hard bar that raised the route if one did.
+    """
+    share = 100 * refund_cents // order.goods_cents if order.goods_cents else 0
+    n, risk = recent_returns, order.risk_score
+    parts = {
+        f"the order's own risk score is {risk}": _clamp(risk, 100) * 2 // 5,
+        f"the refund is {share}% of the order": _clamp(share, 100) // 5,
+        f"the reason is {request.reason}": REASON_POINTS[request.reason],
+        f"the customer made {n} recent return{'s' * (n != 1)}": 5 * _clamp(n, 4),
+    }
+    score = sum(parts.values())
+    reasons = [f"{why} (+{points})" for why, points in parts.items() if points]
+    t = thresholds
+    route = ReturnRoute.AUTO_APPROVE
+    if score >= t.deny_from:
+        route = ReturnRoute.DENY
+    elif score >= t.two_approvers_from:
+        route = ReturnRoute.TWO_APPROVERS
+    elif n >= t.many_recent_returns:
+        route = ReturnRoute.TWO_APPROVERS
+        reasons.append(f"{t.many_recent_returns} or more recent returns take two")
+    elif score >= t.one_approver_from:
+        route = ReturnRoute.ONE_APPROVER
+    elif refund_cents > t.always_human_above_cents:
+        route = ReturnRoute.ONE_APPROVER
+        bar = _money(t.always_human_above_cents, order.currency)
+        reasons.append(f"a refund above {bar} never goes without a human")
+    return ReturnRisk(route, score, (f"score {score} of 100: {route}", *reasons))
+
+
+def _clamp(value: int, top: int) -> int:
+    """``value`` held between 0 and ``top``."""
+    return max(0, min(top, value))
+
+
+def _money(cents: int, currency: Currency) -> str:
+    """Cents as '1,000.01 USD'."""
+    return f"{cents // 100:,}.{cents % 100:02d} {currency}"
