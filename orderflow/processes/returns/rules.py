@@ -106,7 +106,8 @@ def check_eligibility(
         The problems; empty when the return may start.
     """
     if order is None:
-        return [_on_order(ProblemCode.UNKNOWN_ORDER, f"no order {request.order_id}")]
+        missing = f"there is no order {request.order_id}"
+        return [_on_order(ProblemCode.UNKNOWN_ORDER, missing)]
     if order.order_id != request.order_id:
         raise ValueError(f"facts of {order.order_id} given for {request.order_id}")
     if order.status != ORDER_COMPLETED:
@@ -296,3 +297,70 @@ def _clamp(value: int, top: int) -> int:
 def _money(cents: int, currency: Currency) -> str:
     """Cents as '1,000.01 USD'."""
     return f"{cents // 100:,}.{cents % 100:02d} {currency}"
+
+
+DAMAGED_REFUND_PERCENT = 0
+
+
+def inspected_refund_cents(
+    request: ReturnRequest,
+    order: OrderFacts,
+    damaged: Mapping[str, int],
+    *,
+    damaged_refund_percent: int = DAMAGED_REFUND_PERCENT,
+) -> int:
+    """The refund after inspection: damaged units refund a share, by default none.
+
+    Each line refunds its intact units in full and its damaged units at
+    ``damaged_refund_percent`` of the unit price, rounded down per line.
+
+    Args:
+        request: the return as approved.
+        order: the facts of its order, for the unit prices.
+        damaged: units per SKU the inspection found damaged; {} when all is well.
+        damaged_refund_percent: the share of a damaged unit's price refunded, 0-100.
+
+    Returns:
+        The refund in cents, between 0 and ``refund_cents(request, order)``.
+
+    Raises:
+        ValueError: for a share outside 0-100, or a damaged SKU or count the
+            return does not hold: an inspection report that cannot be right.
+    """
+    if not 0 <= damaged_refund_percent <= 100:
+        raise ValueError("damaged_refund_percent must be 0-100")
+    returned = {line.sku: line.quantity for line in request.items}
+    for sku, units in damaged.items():
+        if not 0 <= units <= returned.get(sku, 0):
+            raise ValueError(
+                f"{units} damaged {sku}, of {returned.get(sku, 0)} returned"
+            )
+    total = 0
+    for line in request.items:
+        unit = _unit_cents(order, line.sku)
+        bad = damaged.get(line.sku, 0)
+        total += (
+            line.quantity - bad
+        ) * unit + bad * unit * damaged_refund_percent // 100
+    return total
+
+
+def refundable_cents(
+    captured_cents: int, refunded_cents: int, wanted_cents: int
+) -> int:
+    """What may be refunded now: ``wanted_cents``, capped by what is left.
+
+    The cap is ``captured_cents - refunded_cents``, and the result is never
+    negative. It holds for concurrent returns of one order only when the caller
+    reads ``refunded_cents`` and records the refund in one keyed, conditional
+    write (re-reading and re-capping when the condition fails).
+
+    Args:
+        captured_cents: what the order's payment captured.
+        refunded_cents: what earlier refunds of the order already paid back.
+        wanted_cents: what this return would refund.
+
+    Returns:
+        ``min(wanted_cents, captured_cents - refunded_cents)``, at least 0.
+    """
+    return max(0, min(wanted_cents, captured_cents - refunded_cents))
