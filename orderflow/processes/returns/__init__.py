@@ -1,0 +1,1 @@
+"""Returns and refunds: one durable execution per return, named after its id."""

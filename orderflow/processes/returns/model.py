@@ -1,0 +1,113 @@
+"""The return request: pydantic v2 models at the edge, validated once.
+
+``parse_return`` turns any JSON-ish body of ``POST /returns`` into a
+``ReturnRequest`` or an ``InvalidReturnError`` whose fields name every problem
+by dotted path (``items.0.quantity``), as ``parse_order`` does for orders.
+Whether the order allows the return is a separate, later check (``rules``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from orderflow.domain.errors import FieldProblem, OrderflowError
+from orderflow.domain.order import MAX_QUANTITY, ORDER_ID_PATTERN
+
+# The return id becomes the execution name, so it obeys the order id's rule.
+RETURN_ID_PATTERN = ORDER_ID_PATTERN
+# The same rule as the order's LineItem.sku: a return names SKUs of an order.
+SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,39}$"
+MAX_RETURN_LINES = 100
+MAX_COMMENT_LENGTH = 1_000
+
+
+class InvalidReturnError(OrderflowError):
+    """The return does not satisfy the schema; ``fields`` names each problem."""
+
+    def __init__(self, fields: list[FieldProblem]) -> None:
+        self.fields = fields
+        super().__init__(
+            "; ".join(f"{p.field}: {p.message}" for p in fields) or "invalid return"
+        )
+
+
+class ReturnReason(StrEnum):
+    """Why the customer sends the items back."""
+
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    NOT_AS_DESCRIBED = "not_as_described"
+    CHANGED_MIND = "changed_mind"
+    OTHER = "other"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class ReturnLine(_Strict):
+    """One SKU of the order and how many of its units come back."""
+
+    sku: Annotated[str, Field(pattern=SKU_PATTERN)]
+    quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
+
+
+class ReturnRequest(_Strict):
+    """A return as accepted at ``POST /returns``."""
+
+    return_id: Annotated[str, Field(pattern=RETURN_ID_PATTERN)]
+    order_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
+    items: Annotated[list[ReturnLine], Field(min_length=1, max_length=MAX_RETURN_LINES)]
+    reason: ReturnReason
+    # Left out of the JSON form when missing, so a dump re-parses unchanged.
+    comment: Annotated[str, Field(max_length=MAX_COMMENT_LENGTH)] | None = Field(
+        default=None, exclude_if=_absent
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_sku(cls, items: list[ReturnLine]) -> list[ReturnLine]:
+        skus = [item.sku for item in items]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each sku may appear on one line only")
+        return items
+
+
+def parse_return(data: Any) -> ReturnRequest:
+    """Validate ``data`` (a dict from JSON) into a ``ReturnRequest``.
+
+    Args:
+        data: the decoded JSON body of ``POST /returns``.
+
+    Returns:
+        The validated, frozen request.
+
+    Raises:
+        InvalidReturnError: naming every failing field by dotted path.
+    """
+    if not isinstance(data, dict):
+        raise InvalidReturnError([FieldProblem("body", "must be a JSON object")])
+    try:
+        return ReturnRequest.model_validate(data)
+    except ValidationError as e:
+        raise InvalidReturnError(_problems(e)) from e
+
+
+def _problems(error: ValidationError) -> list[FieldProblem]:
+    """One FieldProblem per pydantic error, named by dotted path."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        path = ".".join(str(part) for part in detail["loc"]) or "body"
+        message = detail["msg"]
+        if detail["type"] == "enum":
+            expected = detail.get("ctx", {}).get("expected", "")
+            message = f"must be one of {expected}"
+        problems.append(FieldProblem(path, message))
+    return problems
