@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from orderflow.domain.errors import FieldProblem, OrderflowError
-from orderflow.domain.order import MAX_QUANTITY, ORDER_ID_PATTERN
+from orderflow.processes.orders.order import MAX_QUANTITY, ORDER_ID_PATTERN
 
 # The return id becomes the execution name, so it obeys the order id's rule.
 RETURN_ID_PATTERN = ORDER_ID_PATTERN

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from orderflow.domain.order import Currency
+from orderflow.processes.orders.order import Currency
 from orderflow.processes.returns.model import ReturnReason, ReturnRequest
 
 RETURN_WINDOW = timedelta(days=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orderflow.domain.order import Currency
+from orderflow.processes.orders.order import Currency
 from orderflow.processes.returns.model import ReturnRequest, parse_return
 from orderflow.processes.returns.rules import OrderFacts
 
