@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orderflow.adapters.stores import store_from_url
+from orderflow.parts.readmodel import subject_answer
 from orderflow.ports import Store
 from orderflow.registry import process
 
@@ -93,16 +94,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if record is None:
         raise CliError(f"no order {args.order_id}")
     effects = store.list_effects(args.order_id)
-    approvals = store.list_approvals(subject_id=args.order_id)
     alerts = store.list_alerts(subject_id=args.order_id)
     steps = _steps(args, record.execution_arn)
     if args.json:
-        data = record.as_dict()
+        data = subject_answer(store, record)
         data["effects"] = [asdict(e) for e in effects]
-        data["approvals"] = [
-            {k: v for k, v in asdict(a).items() if k != "callback_id"}
-            for a in approvals
-        ]
         data["alerts"] = [asdict(a) for a in alerts]
         data["steps"] = steps
         data["audit"] = [asdict(e) for e in store.list_audit(args.order_id)]

@@ -7,7 +7,9 @@ folder under ``orderflow/processes/`` plus one entry here (docs/adding-a-process
 
 from __future__ import annotations
 
+from orderflow.parts.approvals.subject import ApprovalView
 from orderflow.parts.process import Process
+from orderflow.processes.orders import approval as order_approval
 from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 
 ORDERS = Process(
@@ -16,6 +18,7 @@ ORDERS = Process(
     function_name="order-workflow",
     statuses=OrderStatus,
     terminal=frozenset(TERMINAL_STATUSES),
+    approvals=ApprovalView("order", order_approval.WORDING, order_approval.order_view),
 )
 PROCESSES: tuple[Process, ...] = (ORDERS,)
 
@@ -32,3 +35,8 @@ def process(kind: str) -> Process:
 def process_running(function_arn_or_name: str) -> Process | None:
     """The process whose durable function is ``function_arn_or_name``, if any."""
     return next((p for p in PROCESSES if p.runs(function_arn_or_name)), None)
+
+
+def approval_views() -> dict[str, ApprovalView]:
+    """Each asking process's approval page and words, by subject kind."""
+    return {p.kind: p.approvals for p in PROCESSES if p.approvals is not None}

@@ -28,6 +28,7 @@ from orderflow.config import Settings
 from orderflow.parts.approvals.desk import ApprovalDesk, Client
 from orderflow.parts.approvals.pages import SECURITY_HEADERS, Page, Problem, problem
 from orderflow.parts.approvals.pages import stylesheet as css_page
+from orderflow.registry import approval_views
 
 SETTINGS = Settings.from_env()
 MAX_FORM_BYTES = 16 * 1024
@@ -43,6 +44,7 @@ desk = ApprovalDesk(
     store_from_url(SETTINGS.store_url),
     LambdaCallbacks(),
     secret=(SETTINGS.csrf_secret or secrets.token_hex(32)).encode(),
+    views=approval_views(),
 )
 
 

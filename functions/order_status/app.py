@@ -14,6 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.http_errors import json_error, register_error_handlers
+from orderflow.parts.readmodel import subject_answer
+from orderflow.registry import ORDERS
 
 SETTINGS = Settings.from_env()
 logger = Logger(service="orderflow-order-status")
@@ -33,14 +35,10 @@ def health() -> dict[str, str]:
 def get_order(order_id: str) -> Response[dict[str, Any]]:
     """The order's status, history and effects."""
     record = store.get_subject(order_id)
-    if record is None:
+    if record is None or record.kind != ORDERS.kind:
         return json_error(HTTPStatus.NOT_FOUND, "not_found", f"no order {order_id}")
-    body = record.as_dict()
+    body = subject_answer(store, record)
     body["effects"] = [asdict(e) for e in store.list_effects(order_id)]
-    body["approvals"] = [
-        {k: v for k, v in asdict(a).items() if k != "callback_id"}  # a secret
-        for a in store.list_approvals(subject_id=order_id)
-    ]
     return Response(
         status_code=HTTPStatus.OK, content_type="application/json", body=body
     )

@@ -31,36 +31,24 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_durable_execution_sdk_python import (
-    CallbackError,
-    CallbackTimeoutError,
     DurableContext,
     StepError,
     durable_execution,
 )
-from aws_durable_execution_sdk_python.config import (
-    Duration,
-    StepConfig,
-    WaitForCallbackConfig,
-)
-from aws_durable_execution_sdk_python.serdes import JsonSerDes
-from aws_durable_execution_sdk_python.types import WaitForCallbackContext
+from aws_durable_execution_sdk_python.config import StepConfig
 
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.parts import readmodel, saga
-from orderflow.parts.approvals import steps as approval
-from orderflow.parts.approvals.escalation import (
-    approval_chain,
-    next_approver,
-    read_verdict,
-)
+from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.deps import Deps
 from orderflow.parts.durable import (
     no_retry,
     store_retry,
 )
 from orderflow.processes.orders import reconciliation, validation
+from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
 from orderflow.processes.orders.fulfilment import (
     FULFILMENT,
     idempotency_key,
@@ -97,7 +85,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
             return record(OrderStatus.REJECTED, {"reasons": order["risk"]["reasons"]})
 
         if route.approvals_needed:
-            outcome = _collect_approvals(ctx, deps, order, route.approvals_needed)
+            outcome = _approve(ctx, deps, order, route.approvals_needed)
             if outcome is not None:
                 return record(*outcome)
         record(OrderStatus.APPROVED, {"route": route.value})
@@ -131,94 +119,28 @@ def _record(
     return {"order_id": order_id, "status": status.value, **(detail or {})}
 
 
-def _collect_approvals(
+def _approve(
     ctx: DurableContext, deps: Callable[[], Deps], order: Result, needed: int
 ) -> tuple[OrderStatus, dict[str, Any]] | None:
-    """Ask approvers down the directory until ``needed`` approve; None when they do.
+    """Ask ``needed`` approvers down the directory (the approvals part); None: approved.
 
-    Each ask is ``wait-for-approval-<n>``. A time-out runs ``expire-approval-<n>``
-    and escalates to the next approver with a fresh link; when too few approvers
-    are left, the order is cancelled. Any rejection rejects the order.
+    A rejection rejects the order; approvers who all let their time run out
+    cancel it (each time-out escalated to the next one first).
     """
-    chain = approval_chain(deps().settings.approvers)
-    if len(chain) < needed:
-        return OrderStatus.FAILED, {
-            "reason": f"{needed} approvals needed, {len(chain)} approver(s) configured"
-        }
-    approved: list[str] = []
-    asked = 0
-    while approver := next_approver(
-        chain, asked=asked, approved=len(approved), needed=needed
-    ):
-        asked += 1
-        submit = functools.partial(
-            _submit_request, deps, order, approver, asked, needed
-        )
-        try:
-            result = ctx.wait_for_callback(
-                submit,
-                name=f"{Op.WAIT_FOR_APPROVAL}-{asked}",
-                config=WaitForCallbackConfig(
-                    timeout=Duration.from_seconds(
-                        deps().settings.approval_timeout_seconds
-                    ),
-                    retry_strategy=store_retry(),
-                    serdes=JsonSerDes(),
-                ),
-            )
-        except CallbackTimeoutError:
-            expire = functools.partial(
-                approval.expire_request,
-                order_id=order["order_id"],
-                approver=approver,
-                round_no=asked,
-                escalate_to=next_approver(
-                    chain, asked=asked, approved=len(approved), needed=needed
-                ),
-            )
-            ctx.step(
-                lambda _, expire=expire: expire(deps()),  # type: ignore[misc]
-                name=f"{Op.EXPIRE_APPROVAL}-{asked}",
-                config=StepConfig(retry_strategy=store_retry()),
-            )
-            continue
-        except CallbackError as e:
-            return OrderStatus.FAILED, {"reason": f"approval failed: {e}"}
-        verdict = read_verdict(result)
-        if verdict is None:
-            return OrderStatus.FAILED, {
-                "reason": "approval result is not a JSON object"
-            }
-        if not verdict.approved:
-            return OrderStatus.REJECTED, {
-                "reason": f"rejected by {verdict.approver or approver}",
-                "comment": verdict.comment,
-            }
-        approved.append(approver)
-    if len(approved) >= needed:
-        return None
-    asked_whom = ", ".join(chain[:asked])
-    return OrderStatus.CANCELLED, {"reason": f"{asked_whom} did not decide in time"}
-
-
-def _submit_request(
-    deps: Callable[[], Deps],
-    order: Result,
-    approver: str,
-    round_no: int,
-    needed: int,
-    callback_id: str,
-    _: WaitForCallbackContext,
-) -> None:
-    """The callback submitter: store, send the link once, mark the order."""
-    approval.request_approval(
-        deps(),
-        callback_id,
-        order=order,
-        approver=approver,
-        round_no=round_no,
-        needed=needed,
+    stages = order_stages(deps().settings.approvers, needed)
+    outcome = collect_approvals(
+        ctx, deps, order_subject(order), stages, wording=WORDING
     )
+    if outcome.verdict == "approved":
+        return None
+    if outcome.verdict == "rejected":
+        return OrderStatus.REJECTED, {
+            "reason": outcome.reason,
+            "comment": outcome.comment,
+        }
+    if outcome.verdict == "timed_out":
+        return OrderStatus.CANCELLED, {"reason": outcome.reason}
+    return OrderStatus.FAILED, {"reason": outcome.reason}
 
 
 def _fulfil(

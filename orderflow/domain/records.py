@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -32,12 +32,6 @@ class SubjectRecord:
     execution_arn: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     history: tuple[StatusChange, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        data = asdict(self)
-        data["history"] = [asdict(h) for h in self.history]
-        return data
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from orderflow.parts.approvals.subject import AWAITING_APPROVAL, ApprovalView
 from orderflow.parts.readmodel import RECEIVED
 
 
@@ -26,6 +27,8 @@ class Process:
         statuses: the closed set of the subject's statuses.
         terminal: the statuses after which nothing more happens.
         failed: the status the monitor records when an execution dies unrecorded.
+        approvals: how the approval page shows the kind, for a process that asks
+            people (its statuses then include AWAITING_APPROVAL).
     """
 
     kind: str
@@ -34,15 +37,24 @@ class Process:
     statuses: type[StrEnum]
     terminal: frozenset[str]
     failed: str = "FAILED"
-    awaiting_approval: str = "AWAITING_APPROVAL"
+    approvals: ApprovalView | None = None
     names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         names = frozenset(s.value for s in self.statuses)
-        wanted = {RECEIVED, self.failed, self.awaiting_approval, *self.terminal}
+        wanted = {RECEIVED, self.failed, *self.terminal}
+        if self.approvals is not None:
+            wanted.add(AWAITING_APPROVAL)
+            if self.approvals.kind != self.kind:
+                raise ValueError(f"{self.kind}: its approval view is of another kind")
         if missing := wanted - names:
             raise ValueError(f"{self.kind}: statuses lack {sorted(missing)}")
         object.__setattr__(self, "names", names)
+
+    @property
+    def id_field(self) -> str:
+        """What its HTTP API and events call the subject's id: ``order_id``."""
+        return f"{self.kind}_id"
 
     def is_terminal(self, status: str) -> bool:
         """True when nothing more will happen to a subject in ``status``."""

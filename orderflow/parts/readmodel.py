@@ -8,9 +8,12 @@ told. Every subject starts RECEIVED, when its front door accepts it.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import asdict
 from typing import Any
 
+from orderflow.domain.records import ApprovalRequest, SubjectRecord
 from orderflow.parts.deps import Deps
+from orderflow.ports import Store
 
 RECEIVED = "RECEIVED"  # accepted at the front door; the execution is starting
 
@@ -40,3 +43,27 @@ def record_status(
             )
     deps.store.set_status(subject_id, status, at=at, detail=detail)
     return str(status)
+
+
+def subject_answer(store: Store, record: SubjectRecord) -> dict[str, Any]:
+    """A subject's read model as its process's HTTP API answers it.
+
+    The id and the body take the kind's names (``order_id`` and ``order`` for
+    an order: its contract from before subjects had kinds); approvals come
+    without their callback ids, which are secrets.
+    """
+    id_field = f"{record.kind}_id"
+    body = asdict(record)
+    body.pop("kind")
+    body[id_field] = body.pop("subject_id")
+    body[record.kind] = body.pop("body")
+
+    def renamed(approval: ApprovalRequest) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(approval).items() if k != "callback_id"}
+        data[id_field] = data.pop("subject_id")
+        return data
+
+    body["approvals"] = [
+        renamed(a) for a in store.list_approvals(subject_id=record.subject_id)
+    ]
+    return body

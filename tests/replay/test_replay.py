@@ -189,13 +189,13 @@ def test_reordered_operations_fail_the_replay_naming_both(
 def test_code_that_inserts_a_step_fails_the_replay_of_an_order_in_flight(
     replay: Callable[..., Replay], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    collect = workflow_app._collect_approvals
+    collect = workflow_app._approve
 
     def with_fraud_check(ctx: DurableContext, *args: Any) -> Any:
         ctx.step(lambda _: "ok", name="check-fraud")
         return collect(ctx, *args)
 
-    monkeypatch.setattr(workflow_app, "_collect_approvals", with_fraud_check)
+    monkeypatch.setattr(workflow_app, "_approve", with_fraud_check)
 
     message = _failure(replay("one-approver-awaiting-approval"))
 

@@ -22,6 +22,7 @@ from orderflow.parts.approvals.links import (
     token_hash,
 )
 from orderflow.parts.deps import Deps
+from orderflow.registry import approval_views
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 from tests.utils.crash import ProcessKilled
 
@@ -41,6 +42,7 @@ def desk_for(
         deps.store,
         callbacks,
         secret=SECRET,
+        views=approval_views(),
         now=lambda: datetime.now(UTC) + later,
     )
 
@@ -304,7 +306,7 @@ def test_a_system_error_fails_the_callback_once(deps: Deps) -> None:
 
     assert first.status == 500 and second.status == 410
     assert calls.failed == [
-        ("cb-secret-P", "ApprovalSystemError", "the order's record is missing")
+        ("cb-secret-P", "ApprovalSystemError", "the subject's record is missing")
     ]
     assert calls.succeeded == []
     assert status_of(deps) == ["EXPIRED"]

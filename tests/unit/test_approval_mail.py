@@ -11,6 +11,7 @@ from orderflow.parts.approvals.mail import (
     links_in,
     redact_links,
 )
+from orderflow.processes.orders.approval import WORDING, order_subject
 
 TOKEN = mint_token(bytes(range(TOKEN_BYTES)))
 ORDER = {
@@ -21,15 +22,16 @@ ORDER = {
 }
 
 
-def message(round_no: int = 1, needed: int = 1) -> str:
+def message(*, needed: int = 1, escalated: bool = False) -> str:
     return approval_message(
         message_id="m-1",
-        order=ORDER,
+        subject=order_subject(ORDER),
+        wording=WORDING,
         approver="ana@example.com",
         link=approval_link("https://api.example.com/", TOKEN),
         expires_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
-        round_no=round_no,
         needed=needed,
+        escalated=escalated,
         created_at="t0",
     ).body
 
@@ -45,10 +47,16 @@ def test_the_email_has_the_order_the_reasons_the_link_and_the_deadline() -> None
     assert "earlier request" not in body
 
 
-def test_a_second_approval_and_an_escalation_say_so() -> None:
-    body = message(round_no=2, needed=2)
+def test_a_second_approval_says_so_and_blames_no_time_out() -> None:
+    body = message(needed=2)
 
     assert "(one of 2 approvals)" in body
+    assert "earlier request" not in body
+
+
+def test_an_escalation_says_an_earlier_request_timed_out() -> None:
+    body = message(needed=2, escalated=True)
+
     assert "earlier request was not answered in time" in body
 
 

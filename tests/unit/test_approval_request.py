@@ -17,6 +17,7 @@ from orderflow.parts.approvals.steps import (
     request_approval,
 )
 from orderflow.parts.deps import Deps
+from orderflow.processes.orders.approval import WORDING, order_subject
 
 ORDER = {
     "order_id": "ORD-R",
@@ -46,10 +47,12 @@ def ask(deps: Deps, callback_id: str = "cb-secret-1", round_no: int = 1) -> None
     request_approval(
         deps,
         callback_id,
-        order=ORDER,
+        subject=order_subject(ORDER),
+        wording=WORDING,
         approver="ana@example.com",
         round_no=round_no,
         needed=1,
+        escalated=round_no > 1,
     )
 
 
@@ -136,7 +139,7 @@ def test_expiring_a_request_closes_it_and_audits_the_escalation(
     for _ in range(2):  # a retried step writes nothing twice
         expire_request(
             deps,
-            order_id="ORD-R",
+            subject_id="ORD-R",
             approver="ana@example.com",
             round_no=1,
             escalate_to="bob@example.com",
@@ -163,7 +166,11 @@ def test_expiring_the_last_request_audits_the_cancellation(
     ask(deps)
 
     expire_request(
-        deps, order_id="ORD-R", approver="ana@example.com", round_no=1, escalate_to=None
+        deps,
+        subject_id="ORD-R",
+        approver="ana@example.com",
+        round_no=1,
+        escalate_to=None,
     )
 
     assert [e.action for e in deps.store.list_audit("ORD-R")] == [

@@ -28,6 +28,7 @@ RETURNS = dataclasses.replace(
     kind="return",
     function="ReturnWorkflowFunction",
     function_name="return-workflow",
+    approvals=None,
 )
 WITH_RETURNS = (*PROCESSES, RETURNS)
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"

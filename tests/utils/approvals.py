@@ -16,6 +16,7 @@ from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
 from orderflow.parts.approvals.mail import links_in
 from orderflow.parts.approvals.steps import request_approval
 from orderflow.parts.deps import Deps
+from orderflow.processes.orders.approval import WORDING, order_subject
 from tests.utils.orders import high_risk_order
 
 SECRET = b"test-secret-" * 3
@@ -64,15 +65,19 @@ def waiting_order(
     request_approval(
         deps,
         callback_id,
-        order={
-            "order_id": order_id,
-            "total_cents": 289_900,
-            "currency": "USD",
-            "risk": {"score": 65, "reasons": ["overnight <b>shipping</b>"]},
-        },
+        subject=order_subject(
+            {
+                "order_id": order_id,
+                "total_cents": 289_900,
+                "currency": "USD",
+                "risk": {"score": 65, "reasons": ["overnight <b>shipping</b>"]},
+            }
+        ),
+        wording=WORDING,
         approver=approver,
         round_no=round_no,
         needed=needed,
+        escalated=False,
     )
     messages = [
         m

@@ -7,12 +7,12 @@ entry together) before it completes the callback: a second click, a double POST
 or a race gets "already decided" and never completes the callback twice. If
 the callback cannot be completed, the claim is undone (back to PENDING, or
 EXPIRED when the service says the callback timed out). If the process dies
-between the claim and the completion, the decision is recorded and the order
+between the claim and the completion, the decision is recorded and the subject
 never hears of it: ``redeliver_interrupted`` sends such decisions' callbacks
 once nothing can be completing them any more (the local stack, at start).
 
 Tokens and callback ids are never logged; the link id (from the token's hash)
-and the order id are.
+and the subject id are.
 """
 
 from __future__ import annotations
@@ -48,12 +48,11 @@ from orderflow.parts.approvals.links import (
 from orderflow.parts.approvals.pages import (
     Page,
     Problem,
-    order_summary,
     problem,
     render,
 )
+from orderflow.parts.approvals.subject import AWAITING_APPROVAL, ApprovalView
 from orderflow.ports import CallbackCompleter, Store
-from orderflow.processes.orders.status import OrderStatus
 
 log = logging.getLogger("orderflow.approvals")
 # Worth a retry by the approver: the callback service could not be reached.
@@ -82,10 +81,12 @@ class ApprovalDesk:
         callbacks: CallbackCompleter,
         *,
         secret: bytes,
+        views: Mapping[str, ApprovalView],
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.store, self.callbacks = store, callbacks
         self.secret, self.now = secret, now
+        self.views = views  # by subject kind: each process's page and words
 
     def _lookup(
         self, token: str
@@ -118,8 +119,11 @@ class ApprovalDesk:
             form = parse_decision(fields, link)
         except InvalidDecisionError as e:
             return self._confirm(link, error=f"Not recorded: {e}.", status=400)
-        if self.store.get_subject(link.subject_id) is None:
-            return self._system_error(link, "the order's record is missing")
+        record = self.store.get_subject(link.subject_id)
+        if record is None or record.kind not in self.views:
+            why = "record is missing" if record is None else "kind has no page"
+            return self._system_error(link, f"the subject's {why}")
+        view = self.views[record.kind]
         approve = form.decision is Decision.APPROVE
         at = self.now().isoformat()
         action = AuditAction.APPROVED if approve else AuditAction.REJECTED
@@ -143,38 +147,35 @@ class ApprovalDesk:
         except UNAVAILABLE_ERRORS as e:
             log.warning(
                 "callback not completed; decision undone",
-                extra={"order_id": link.subject_id, "link_id": link.link_id,
+                extra={"subject_id": link.subject_id, "link_id": link.link_id,
                        "error": type(e).__name__},
             )  # fmt: skip
             self._undo(link, at, client, "PENDING", type(e).__name__)
             return problem(Problem.UNAVAILABLE)
         log.info(
             "decision recorded",
-            extra={"order_id": link.subject_id, "link_id": link.link_id,
+            extra={"subject_id": link.subject_id, "link_id": link.link_id,
                    "decision": form.decision.value},
         )  # fmt: skip
-        verb = "approved" if approve else "rejected"
-        next_step = (
-            "The order goes on to fulfilment once every approval it needs is in."
-            if approve
-            else "The order is rejected: nothing will be charged or shipped."
-        )
+        wording = view.wording
         return render(
             "result.html",
-            verb=verb,
-            order_id=link.subject_id,
+            verb="approved" if approve else "rejected",
+            noun=wording.noun,
+            subject_id=link.subject_id,
             approver=link.approver,
             decided_at=at,
             comment=form.comment,
-            next_step=next_step,
+            next_step=wording.after_approval if approve else wording.after_rejection,
         )
 
     def _confirm(
         self, link: ApprovalLink, *, error: str | None = None, status: int = 200
     ) -> Page:
         record = self.store.get_subject(link.subject_id)
-        if record is None:
-            return problem(Problem.SYSTEM, "The order's record is missing.")
+        view = self.views.get(record.kind) if record else None
+        if record is None or view is None:
+            return problem(Problem.SYSTEM, "This request's record cannot be shown.")
         others = [
             {
                 "approver": a.approver,
@@ -188,7 +189,10 @@ class ApprovalDesk:
         return render(
             "confirm.html",
             status,
-            order=order_summary(record.body),
+            noun=view.wording.noun,
+            subject_id=link.subject_id,
+            view_template=view.template,
+            view=view.details(record.body),
             link=link,
             model=(record.detail.get("risk") or {}).get("model"),
             others=others,
@@ -220,7 +224,7 @@ class ApprovalDesk:
             comment=f"system error: {reason}",
             audit=entry,
         ):
-            log.error("approval failed", extra={"order_id": link.subject_id})
+            log.error("approval failed", extra={"subject_id": link.subject_id})
             # Timed out meanwhile? Then the workflow has moved on already.
             with contextlib.suppress(CallbackAlreadyClosedError):
                 self.callbacks.fail(
@@ -281,7 +285,7 @@ def redeliver_interrupted(
 ) -> int:
     """Complete the callbacks of human decisions a crash cut off; how many.
 
-    A decision recorded before ``decided_before`` whose order still waits may
+    A decision recorded before ``decided_before`` whose subject still waits may
     never have reached its callback. Call it only when no request can still be
     completing one (a completion in flight would race this one and be undone):
     at the local stack's start, every earlier request died with its process.
@@ -300,7 +304,7 @@ def redeliver_interrupted(
                 or not approval.decided_at
                 or datetime.fromisoformat(approval.decided_at) >= decided_before
                 or record is None
-                or record.status != OrderStatus.AWAITING_APPROVAL
+                or record.status != AWAITING_APPROVAL
             ):
                 continue
             try:
@@ -309,7 +313,7 @@ def redeliver_interrupted(
                 continue  # delivered before, timed out, or not now: nothing to do
             log.warning(
                 "decision delivered after an interrupted completion",
-                extra={"order_id": approval.subject_id},
+                extra={"subject_id": approval.subject_id},
             )
             delivered += 1
     return delivered

@@ -7,10 +7,12 @@ gives the copy worth keeping once the email has gone out by SES.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from orderflow.domain.records import OutboxMessage
+from orderflow.parts.approvals.subject import Subject, Wording
 
 # A link is <base>/approvals/<36-character token>; see approval_links.
 LINK_RE = re.compile(r"(?P<base>https?://\S+?/approvals/)(?P<token>[A-Za-z0-9_-]{36})")
@@ -21,11 +23,12 @@ def approval_link(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/approvals/{token}"
 
 
-def _money(cents: int, currency: str) -> str:
+def money(cents: int, currency: str) -> str:
+    """``289900, "USD"`` as ``2,899.00 USD``."""
     return f"{cents / 100:,.2f} {currency}"
 
 
-def _scored_by(model: dict[str, Any] | None) -> str:
+def _scored_by(model: Mapping[str, Any] | None) -> str:
     if not model:
         return ""
     return (
@@ -36,35 +39,39 @@ def _scored_by(model: dict[str, Any] | None) -> str:
 def approval_message(
     *,
     message_id: str,
-    order: dict[str, Any],
+    subject: Subject,
+    wording: Wording,
     approver: str,
     link: str,
     expires_at: datetime,
-    round_no: int,
     needed: int,
+    escalated: bool,
     created_at: str,
 ) -> OutboxMessage:
-    """The email asking ``approver`` to decide ``order`` through ``link``."""
-    risk = order.get("risk") or {}
-    reasons = "\n".join(f"  - {r}" for r in risk.get("reasons", [])) or "  - none"
+    """The email asking ``approver`` to decide ``subject`` through ``link``.
+
+    ``escalated``: the person asked before in this stage let the request time
+    out, so this one is asked in their place (and the email says so).
+    """
+    reasons = "\n".join(f"  - {r}" for r in subject.reasons) or "  - none"
     which = f" (one of {needed} approvals)" if needed > 1 else ""
-    total = _money(int(order.get("total_cents", 0)), str(order.get("currency", "")))
+    amount = money(subject.amount_cents, subject.currency)
     body = (
-        f"Order {order['order_id']} needs your decision{which}.\n\n"
-        f"Total: {total}\n"
-        f"Risk score: {risk.get('score')}/100, because:\n{reasons}\n"
-        f"{_scored_by(risk.get('model'))}\n"
-        f"Review the order and approve or reject it here:\n{link}\n\n"
+        f"{subject.title} needs your decision{which}.\n\n"
+        f"{wording.amount_label}: {amount}\n"
+        f"Risk score: {subject.risk_score}/100, because:\n{reasons}\n"
+        f"{_scored_by(subject.risk.get('model'))}\n"
+        f"Review the {wording.noun} and approve or reject it here:\n{link}\n\n"
         f"The link works once, for you ({approver}) only, until "
         f"{expires_at:%Y-%m-%d %H:%M:%S} UTC. Do not forward it.\n"
     )
-    if round_no > 1:
+    if escalated:
         body += "You are asked because an earlier request was not answered in time.\n"
     return OutboxMessage(
         message_id=message_id,
-        subject_id=str(order["order_id"]),
+        subject_id=subject.subject_id,
         recipient=approver,
-        subject=f"Approval needed: order {order['order_id']} ({total})",
+        subject=f"Approval needed: {wording.noun} {subject.subject_id} ({amount})",
         body=body,
         created_at=created_at,
     )

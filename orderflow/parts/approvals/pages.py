@@ -8,7 +8,6 @@ page's own origin, forms posting only back to it, and no framing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -156,46 +155,6 @@ def problem(kind: Problem, detail: str | None = None) -> Page:
         message=message,
         detail=detail,
     )
-
-
-def _money(amount: Decimal | int | str, currency: str) -> str:
-    return f"{Decimal(amount):,.2f} {currency}"
-
-
-def order_summary(order: dict[str, Any]) -> dict[str, Any]:
-    """The order (the read model's body) as the confirmation page shows it."""
-    currency = str(order.get("currency", ""))
-    items = [
-        {
-            "sku": item["sku"],
-            "quantity": item["quantity"],
-            # The currency is named once, on the total: the table fits a phone.
-            "unit_price": f"{Decimal(item['unit_price']):,.2f}",
-            "line_total": f"{Decimal(item['unit_price']) * int(item['quantity']):,.2f}",
-        }
-        for item in order.get("items", [])
-    ]
-    total = sum(
-        (Decimal(i["unit_price"]) * int(i["quantity"]) for i in order["items"]),
-        Decimal(0),
-    )
-    customer, ship = order.get("customer", {}), order.get("shipping_address", {})
-    return {
-        "order_id": order["order_id"],
-        "lines": items,
-        "total": _money(total, currency),
-        "customer_id": customer.get("customer_id", ""),
-        "email": customer.get("email", ""),
-        "account_age_days": customer.get("account_age_days", ""),
-        "ship_name": ship.get("name", ""),
-        "ship_line1": ship.get("line1", ""),
-        "ship_city": ship.get("city", ""),
-        "ship_postal_code": ship.get("postal_code", ""),
-        "ship_country": ship.get("country", ""),
-        "shipping_speed": order.get("shipping_speed", ""),
-        "payment_method": str(order.get("payment_method", "")).replace("_", " "),
-        "billing_country": order.get("billing_country", ""),
-    }
 
 
 def mailbox(messages: list[OutboxMessage]) -> Page:

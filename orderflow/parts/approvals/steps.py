@@ -2,7 +2,7 @@
 
 ``request_approval`` runs as the submitter of ``wait-for-approval-N`` (a step):
 it stores the pending approval, mints the link (the store keeps its hash),
-sends the email once, writes the audit entry and marks the order, in that order.
+sends the email once, writes the audit entry and marks the subject, in that order.
 ``expire_request`` runs as ``expire-approval-N`` when nobody answered in time.
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
 from orderflow.parts.approvals.escalation import AuditAction
@@ -22,8 +24,50 @@ from orderflow.parts.approvals.links import (
     token_hash,
 )
 from orderflow.parts.approvals.mail import approval_link, approval_message, links_in
-from orderflow.parts.deps import Deps
-from orderflow.processes.orders.status import OrderStatus
+from orderflow.parts.approvals.subject import AWAITING_APPROVAL, Subject, Wording
+from orderflow.ports import Notifier, Store
+
+
+class ApprovalSettings(Protocol):
+    """The settings approvals read."""
+
+    @property
+    def approval_timeout_seconds(self) -> int:
+        """How long one approver has to decide."""
+        ...
+
+    @property
+    def public_url(self) -> str:
+        """The base of the links in approval emails."""
+        ...
+
+
+class ApprovalDeps(Protocol):
+    """What the approval steps need: a store, a notifier, settings and a clock."""
+
+    @property
+    def store(self) -> Store:
+        """Approvals, links, the audit trail and the outbox."""
+        ...
+
+    @property
+    def notifier(self) -> Notifier | None:
+        """How approval emails go out."""
+        ...
+
+    @property
+    def settings(self) -> ApprovalSettings:
+        """The approval time-out and the links' base."""
+        ...
+
+    @property
+    def now(self) -> Callable[[], datetime]:
+        """The clock."""
+        ...
+
+    def stamp(self) -> str:
+        """The current time as ISO 8601, UTC."""
+        ...
 
 
 def approval_key(callback_id: str) -> str:
@@ -37,26 +81,28 @@ def approval_message_id(callback_id: str) -> str:
 
 
 def request_approval(
-    deps: Deps,
+    deps: ApprovalDeps,
     callback_id: str,
     *,
-    order: dict[str, Any],
+    subject: Subject,
+    wording: Wording,
     approver: str,
     round_no: int,
     needed: int,
+    escalated: bool,
 ) -> None:
-    """Store the approval, send its link once, mark the order; idempotent.
+    """Store the approval, send its link once, mark the subject; idempotent.
 
     Keyed on the callback id: a retried submitter finds the approval and the
     sent message, and sends nothing twice. A retry after a crash between
     minting a link and delivering it mints another; the first was never sent.
     """
-    order_id = str(order["order_id"])
+    subject_id = subject.subject_id
     created = deps.now()
     deps.store.put_approval(
         ApprovalRequest(
             callback_id=callback_id,
-            subject_id=order_id,
+            subject_id=subject_id,
             approver=approver,
             created_at=created.isoformat(),
             expires_at=link_expiry(
@@ -71,14 +117,15 @@ def request_approval(
     sent = deps.store.get_outbox(message_id)
     link_id: str | None
     if sent is None:
-        link_id = _send_link(deps, stored, order, message_id, round_no, needed)
+        link = Ask(subject, wording, round_no, needed, escalated)
+        link_id = _send_link(deps, stored, link, message_id)
     else:
         tokens = [u.rsplit("/", 1)[1] for u in links_in(sent.body)]
         link_id = token_hash(tokens[0])[:16] if tokens else None
     deps.store.add_audit(
         AuditEntry(
-            entry_id=f"{order_id}:{round_no}:requested",
-            subject_id=order_id,
+            entry_id=f"{subject_id}:{round_no}:requested",
+            subject_id=subject_id,
             at=stored.created_at,
             actor="orderflow",
             action=AuditAction.REQUESTED,
@@ -92,27 +139,33 @@ def request_approval(
         )
     )
     # Who must decide, and by when, is read from the approvals themselves (the
-    # order's status answer lists them), so a second approver never shows stale.
-    # The risk (score, reasons, model) never changes, so the read model may show it.
+    # subject's status answer lists them), so a second approver never shows
+    # stale. The risk (score, reasons, model) never changes: the read model
+    # may show it.
     deps.store.set_status(
-        order_id,
-        OrderStatus.AWAITING_APPROVAL,
+        subject_id,
+        AWAITING_APPROVAL,
         at=deps.stamp(),
-        detail={"risk": order.get("risk") or {}},
+        detail={"risk": dict(subject.risk)},
     )
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What one email asks: the subject, in its process's words, and which round."""
+
+    subject: Subject
+    wording: Wording
+    round_no: int
+    needed: int
+    escalated: bool
+
+
 def _send_link(
-    deps: Deps,
-    approval: ApprovalRequest,
-    order: dict[str, Any],
-    message_id: str,
-    round_no: int,
-    needed: int,
+    deps: ApprovalDeps, approval: ApprovalRequest, ask: Ask, message_id: str
 ) -> str:
     """Mint a link for ``approval``, store its hash, deliver the email; its id."""
     token = mint_token(secrets.token_bytes(TOKEN_BYTES))
-    risk = order.get("risk") or {}
     link = ApprovalLink(
         token_hash=token_hash(token),
         callback_id=approval.callback_id,
@@ -120,22 +173,23 @@ def _send_link(
         approver=approval.approver,
         created_at=approval.created_at,
         expires_at=approval.expires_at,
-        round=round_no,
-        needed=needed,
-        risk_score=int(risk.get("score") or 0),
-        reasons=tuple(str(r) for r in risk.get("reasons", [])),
+        round=ask.round_no,
+        needed=ask.needed,
+        risk_score=ask.subject.risk_score,
+        reasons=ask.subject.reasons,
     )
     deps.store.put_link(link)
     assert deps.notifier is not None, "Deps sets a notifier"
     deps.notifier.deliver(
         approval_message(
             message_id=message_id,
-            order=order,
+            subject=ask.subject,
+            wording=ask.wording,
             approver=approval.approver,
             link=approval_link(deps.settings.public_url, token),
             expires_at=datetime.fromisoformat(approval.expires_at),
-            round_no=round_no,
-            needed=needed,
+            needed=ask.needed,
+            escalated=ask.escalated,
             created_at=approval.created_at,
         )
     )
@@ -143,9 +197,9 @@ def _send_link(
 
 
 def expire_request(
-    deps: Deps,
+    deps: ApprovalDeps,
     *,
-    order_id: str,
+    subject_id: str,
     approver: str,
     round_no: int,
     escalate_to: str | None,
@@ -153,7 +207,7 @@ def expire_request(
     """Close a request nobody answered: EXPIRED, then escalate or give up."""
     at = deps.stamp()
     note = f"escalated to {escalate_to}" if escalate_to else "no approver left"
-    for pending in deps.store.list_approvals(subject_id=order_id, status="PENDING"):
+    for pending in deps.store.list_approvals(subject_id=subject_id, status="PENDING"):
         deps.store.decide_approval(
             pending.callback_id,
             status="EXPIRED",
@@ -168,13 +222,13 @@ def expire_request(
         detail = {"from": approver, "to": escalate_to, "round": round_no + 1}
         entries.append((AuditAction.ESCALATED, "orderflow", detail))
     else:
-        detail = {"reason": "no approver left to ask; the order is cancelled"}
+        detail = {"reason": "no approver left to ask"}
         entries.append((AuditAction.CANCELLED, "orderflow", detail))
     for action, actor, data in entries:
         deps.store.add_audit(
             AuditEntry(
-                entry_id=f"{order_id}:{round_no}:{action}",
-                subject_id=order_id,
+                entry_id=f"{subject_id}:{round_no}:{action}",
+                subject_id=subject_id,
                 at=at,
                 actor=actor,
                 action=action,
