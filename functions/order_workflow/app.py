@@ -40,17 +40,17 @@ from aws_durable_execution_sdk_python.config import StepConfig
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.parts import readmodel, saga
+from orderflow.parts import readmodel
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.deps import Deps
 from orderflow.parts.durable import (
     no_retry,
     store_retry,
 )
+from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
 from orderflow.processes.orders.fulfilment import (
-    FULFILMENT,
     idempotency_key,
     shipment_key,
 )
@@ -91,7 +91,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
         record(OrderStatus.APPROVED, {"route": route.value})
 
         record(OrderStatus.FULFILLING, None)
-        failure = _fulfil(ctx, deps, order)
+        failure = steps.fulfil(ctx, deps, order)
         if failure is not None:
             return record(*failure)
 
@@ -143,54 +143,31 @@ def _approve(
     return OrderStatus.FAILED, {"reason": outcome.reason}
 
 
-def _fulfil(
-    ctx: DurableContext, deps: Callable[[], Deps], order: Result
-) -> tuple[OrderStatus, dict[str, Any]] | None:
-    """Reserve, authorise, ship, capture; on a final failure undo, in reverse.
-
-    A step that exhausted its retries may have acted before its last answer was
-    lost (a time-out), so its own undo runs too: the provider answers "nothing to
-    undo" when it had not. A refusal (TerminalProviderError) did nothing, and
-    was not retried either.
-    """
-    begun: list[Op] = []
-    for op, undo in FULFILMENT:
-        try:
-            saga.provider_step(ctx, deps, op, order)
-        except StepError as e:
-            if not saga.refused(e):
-                begun.append(undo)
-            reason = f"{op} failed: {e.message}"
-            return saga.undo_in_reverse(ctx, deps, order, begun[::-1], reason=reason)
-        begun.append(undo)
-    return None
-
-
 def _reconcile(
     ctx: DurableContext, deps: Callable[[], Deps], order: Result
 ) -> tuple[OrderStatus, dict[str, Any]]:
     """Await delivery, check the books, repair what can be repaired, alert."""
     order_id = order["order_id"]
-    delivery = saga.await_delivery(
+    delivery = steps.await_delivery(
         ctx, deps, order, Op.WAIT_FOR_DELIVERY, shipment_key(order_id)
     )
-    first = books = saga.check_books(
+    first = books = steps.check_books(
         ctx, deps, order, delivery, Op.RECONCILE_ORDER, may_reship=True
     )
     adjustments: list[dict[str, Any]] = []
     failure: str | None = None
     if first["repairs"]:
-        adjustments, failure = saga.run_repairs(ctx, deps, order, first["repairs"])
+        adjustments, failure = steps.run_repairs(ctx, deps, order, first["repairs"])
         if failure is None and any(a["op"] == Op.RESHIP_ORDER for a in adjustments):
             reshipped = idempotency_key(order_id, Op.RESHIP_ORDER)
-            delivery = saga.await_delivery(
+            delivery = steps.await_delivery(
                 ctx, deps, order, Op.WAIT_FOR_REDELIVERY, reshipped
             )
-        books = saga.check_books(
+        books = steps.check_books(
             ctx, deps, order, delivery, Op.RECHECK_BOOKS, may_reship=False
         )
     alerts = reconciliation.alerts_for(order_id, first, books, adjustments, failure)
-    saga.raise_alerts(ctx, deps, order_id, alerts)
+    steps.raise_alerts(ctx, deps, order_id, alerts)
     if failure is not None or not books["ok"]:
         return OrderStatus.FAILED, {
             "reason": failure or "; ".join(books["problems"]),

@@ -1,61 +1,68 @@
-"""Durable building blocks of fulfilment and reconciliation, for the orchestrator.
+"""The saga part: steps and their undos as data, run as named durable steps.
 
-Each helper wraps the step bodies of orderflow.steps in named durable operations
-with their retry strategies and step semantics, so the orchestrator
-(functions/order_workflow/app.py) reads as the business process. Every step
-here runs AT_LEAST_ONCE_PER_RETRY: its body is a keyed provider call, a keyed
-write or a read, so running it again after a crash changes nothing (see
-orderflow/processes/orders/fulfilment.py for why not AT_MOST_ONCE).
+A process lists its ``SagaStep``s in order, each a keyed action and the action
+that undoes it; ``run_saga`` runs them, and when one fails for good, undoes what
+was begun, in reverse. The rules:
+
+- A refusal (a ``TerminalProviderError``: out of stock, card declined) did
+  nothing, so it adds no undo.
+- Any other final failure (retries exhausted on time-outs, a lost answer) may
+  have acted before its answer was lost, so its own undo runs too: an undo
+  answers "nothing to undo" (``{"done": False}``) when there was none.
+- An undo that exhausts its (patient) retries leaves money or stock stranded:
+  the outcome says so (``stranded``), and the process alerts and ends FAILED.
+
+Every step runs AT_LEAST_ONCE_PER_RETRY: its body is a keyed call, so running it
+again after a crash changes nothing (docs/providers.md, promise 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aws_durable_execution_sdk_python import StepError, WaitForConditionError
+from aws_durable_execution_sdk_python import StepError
 from aws_durable_execution_sdk_python.config import StepConfig, StepSemantics
-from aws_durable_execution_sdk_python.serdes import JsonSerDes
-from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
 
 from orderflow.domain.errors import TerminalProviderError
-from orderflow.parts.deps import Deps
-from orderflow.parts.durable import (
-    RetryStrategy,
-    compensation_retry,
-    delivery_wait,
-    provider_retry,
-    store_retry,
-)
-from orderflow.processes.orders import reconciliation
-from orderflow.processes.orders.fulfilment import call_provider
-from orderflow.processes.orders.operations import Op
-from orderflow.processes.orders.status import OrderStatus
+from orderflow.parts.durable import RetryStrategy, compensation_retry, provider_retry
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
 
-DepsFactory = Callable[[], Deps]
-Outcome = tuple[OrderStatus, dict[str, Any]]
-TRACKING_FAILED = "TRACKING_FAILED"
+
+@dataclass(frozen=True)
+class Action:
+    """One keyed call as a named step; ``run`` answers JSON ({"done": ...})."""
+
+    name: str  # the operation's stable name
+    run: Callable[[], dict[str, Any]]
 
 
-def _config(retry: RetryStrategy) -> StepConfig:
+@dataclass(frozen=True)
+class SagaStep:
+    """An action and the action that undoes it."""
+
+    do: Action
+    undo: Action
+
+
+@dataclass(frozen=True)
+class SagaOutcome:
+    """How a saga ended. ``failed`` is None when every step succeeded."""
+
+    failed: str | None = None  # why the saga stopped: "<step> failed: <message>"
+    compensated: list[str] = field(default_factory=list)  # undos that undid
+    stranded: str | None = None  # the undo that failed for good, if one did
+    reason: str = ""  # the failure, then the undo's, in words
+
+
+def step_config(retry: RetryStrategy) -> StepConfig:
+    """A keyed step's config: at least once per retry, with ``retry``."""
     return StepConfig(
         retry_strategy=retry, step_semantics=StepSemantics.AT_LEAST_ONCE_PER_RETRY
     )
-
-
-def provider_step(
-    ctx: DurableContext, deps: DepsFactory, op: Op, order: dict[str, Any]
-) -> dict[str, Any]:
-    """One fulfilment call as a step, retried on the named transient errors."""
-    result: dict[str, Any] = ctx.step(
-        lambda _: call_provider(deps(), op, order),
-        name=op,
-        config=_config(provider_retry()),
-    )
-    return result
 
 
 def refused(error: StepError) -> bool:
@@ -72,144 +79,41 @@ def _names(base: type) -> set[str]:
     return found
 
 
-def undo_in_reverse(
-    ctx: DurableContext,
-    deps: DepsFactory,
-    order: dict[str, Any],
-    undos: Iterable[Op],
-    *,
-    reason: str,
-) -> Outcome:
-    """Run each undo as its own step, in the order given; CANCELLED, or FAILED.
+def run_saga(ctx: DurableContext, steps: Sequence[SagaStep]) -> SagaOutcome:
+    """Run ``steps`` in order; on a final failure, undo what was begun, in reverse."""
+    begun: list[Action] = []
+    for step in steps:
+        try:
+            ctx.step(
+                lambda _, a=step.do: a.run(),  # type: ignore[misc]
+                name=step.do.name,
+                config=step_config(provider_retry()),
+            )
+        except StepError as e:
+            if not refused(e):
+                begun.append(step.undo)
+            return undo_in_reverse(
+                ctx, begun[::-1], failed=f"{step.do.name} failed: {e.message}"
+            )
+        begun.append(step.undo)
+    return SagaOutcome()
 
-    An undo that exhausts its (patient) retries leaves money or stock stranded:
-    the order ends FAILED with a critical alert instead of CANCELLED.
-    """
+
+def undo_in_reverse(
+    ctx: DurableContext, undos: Sequence[Action], *, failed: str
+) -> SagaOutcome:
+    """Run each undo as its own step, in the order given."""
     undone: list[str] = []
     for undo in undos:
         try:
             result = ctx.step(
-                lambda _, u=undo: call_provider(deps(), u, order),  # type: ignore[misc]
-                name=undo,
-                config=_config(compensation_retry()),
+                lambda _, u=undo: u.run(),  # type: ignore[misc]
+                name=undo.name,
+                config=step_config(compensation_retry()),
             )
         except StepError as e:
-            why = f"{reason}; then {undo} failed: {e.message}"
-            raise_alerts(
-                ctx,
-                deps,
-                order["order_id"],
-                [
-                    reconciliation.alert(
-                        order["order_id"],
-                        "compensation-failed",
-                        "critical",
-                        why,
-                        undone=undone,
-                        failed=str(undo),
-                    )
-                ],
-            )
-            return OrderStatus.FAILED, {"reason": why, "compensated": undone}
+            why = f"{failed}; then {undo.name} failed: {e.message}"
+            return SagaOutcome(failed, undone, stranded=undo.name, reason=why)
         if result["done"]:
-            undone.append(str(undo))
-    return OrderStatus.CANCELLED, {"reason": reason, "compensated": undone}
-
-
-def await_delivery(
-    ctx: DurableContext,
-    deps: DepsFactory,
-    order: dict[str, Any],
-    op: Op,
-    shipment_key: str,
-) -> dict[str, Any]:
-    """Poll the carrier, backing off, until the parcel's journey ends (or time does)."""
-    settings = deps().settings
-    budget = reconciliation.max_polls(
-        first=settings.delivery_poll_seconds,
-        longest=settings.delivery_poll_max_seconds,
-        window=settings.delivery_window_seconds,
-    )
-    start = reconciliation.first_poll_state(shipment_key)
-    try:
-        state: dict[str, Any] = ctx.wait_for_condition(
-            lambda state, _: reconciliation.poll_delivery(
-                deps(), order["order_id"], state
-            ),
-            config=WaitForConditionConfig(
-                wait_strategy=delivery_wait(
-                    first_seconds=settings.delivery_poll_seconds,
-                    max_seconds=settings.delivery_poll_max_seconds,
-                    max_polls=budget,
-                ),
-                initial_state=start,
-                serdes=JsonSerDes(),  # plain JSON: readable in the history
-            ),
-            name=op,
-        )
-    except WaitForConditionError as e:
-        # A terminal tracking error (an unknown shipment): there is nothing to
-        # wait for, and the books check turns this into a failed order.
-        return start | {
-            "done": True,
-            "status": TRACKING_FAILED,
-            "last_error": e.message,
-        }
-    return state
-
-
-def check_books(
-    ctx: DurableContext,
-    deps: DepsFactory,
-    order: dict[str, Any],
-    delivery: dict[str, Any],
-    op: Op,
-    *,
-    may_reship: bool,
-) -> dict[str, Any]:
-    """Read the ledger and compare it with the order, as a step."""
-    result: dict[str, Any] = ctx.step(
-        lambda _: reconciliation.reconcile(
-            deps(), order, delivery, may_reship=may_reship
-        ),
-        name=op,
-        config=_config(store_retry()),
-    )
-    return result
-
-
-def run_repairs(
-    ctx: DurableContext,
-    deps: DepsFactory,
-    order: dict[str, Any],
-    plans: list[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Each repair as its own step; what they did, and why one failed (if one did)."""
-    done: list[dict[str, Any]] = []
-    for plan in plans:
-        try:
-            done.append(
-                ctx.step(
-                    lambda _, p=plan: reconciliation.repair(deps(), order, p),  # type: ignore[misc]
-                    name=plan["op"],
-                    config=_config(compensation_retry()),
-                )
-            )
-        except StepError as e:
-            return done, f"{plan['op']} failed: {e.message}"
-    return done, None
-
-
-def raise_alerts(
-    ctx: DurableContext,
-    deps: DepsFactory,
-    order_id: str,
-    alerts: list[dict[str, Any]],
-) -> None:
-    """Record the alerts (keyed, so a retry raises none twice), as one step."""
-    if alerts:
-        ctx.step(
-            lambda _: reconciliation.raise_alerts(deps(), order_id, alerts),
-            name=Op.RAISE_ALERTS,
-            config=_config(store_retry()),
-        )
+            undone.append(undo.name)
+    return SagaOutcome(failed, undone, reason=failed)

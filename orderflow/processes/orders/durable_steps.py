@@ -1,0 +1,170 @@
+"""The order's durable building blocks: fulfilment as a saga, and reconciliation.
+
+Each helper wraps step bodies (fulfilment.py, reconciliation.py) in named durable
+operations with their retry strategies, so the orchestrator
+(functions/order_workflow/app.py) reads as the business process. Every step
+here runs AT_LEAST_ONCE_PER_RETRY (``saga.step_config``): its body is a keyed
+provider call, a keyed write or a read, so running it again after a crash
+changes nothing (fulfilment.py says why not AT_MOST_ONCE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aws_durable_execution_sdk_python import StepError, WaitForConditionError
+from aws_durable_execution_sdk_python.serdes import JsonSerDes
+from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
+
+from orderflow.parts.deps import Deps
+from orderflow.parts.durable import compensation_retry, delivery_wait, store_retry
+from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
+from orderflow.processes.orders import reconciliation
+from orderflow.processes.orders.fulfilment import FULFILMENT, call_provider
+from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.status import OrderStatus
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python import DurableContext
+
+DepsFactory = Callable[[], Deps]
+Outcome = tuple[OrderStatus, dict[str, Any]]
+TRACKING_FAILED = "TRACKING_FAILED"
+
+
+def fulfil(
+    ctx: DurableContext, deps: DepsFactory, order: dict[str, Any]
+) -> Outcome | None:
+    """Reserve, authorise, ship, capture (a saga); None when all four are done.
+
+    A step that fails for good has the saga undo what was begun, in reverse:
+    the order ends CANCELLED, or FAILED with a critical alert when an undo
+    fails too (money or stock stranded).
+    """
+
+    def action(op: Op) -> Action:
+        return Action(op, lambda: call_provider(deps(), op, order))
+
+    steps = [SagaStep(action(do), action(undo)) for do, undo in FULFILMENT]
+    outcome = run_saga(ctx, steps)
+    if outcome.failed is None:
+        return None
+    if outcome.stranded is not None:
+        order_id = order["order_id"]
+        alert = reconciliation.alert(
+            order_id,
+            "compensation-failed",
+            "critical",
+            outcome.reason,
+            undone=outcome.compensated,
+            failed=outcome.stranded,
+        )
+        raise_alerts(ctx, deps, order_id, [alert])
+        return OrderStatus.FAILED, {
+            "reason": outcome.reason,
+            "compensated": outcome.compensated,
+        }
+    return OrderStatus.CANCELLED, {
+        "reason": outcome.reason,
+        "compensated": outcome.compensated,
+    }
+
+
+def await_delivery(
+    ctx: DurableContext,
+    deps: DepsFactory,
+    order: dict[str, Any],
+    op: Op,
+    shipment_key: str,
+) -> dict[str, Any]:
+    """Poll the carrier, backing off, until the parcel's journey ends (or time does)."""
+    settings = deps().settings
+    budget = reconciliation.max_polls(
+        first=settings.delivery_poll_seconds,
+        longest=settings.delivery_poll_max_seconds,
+        window=settings.delivery_window_seconds,
+    )
+    start = reconciliation.first_poll_state(shipment_key)
+    try:
+        state: dict[str, Any] = ctx.wait_for_condition(
+            lambda state, _: reconciliation.poll_delivery(
+                deps(), order["order_id"], state
+            ),
+            config=WaitForConditionConfig(
+                wait_strategy=delivery_wait(
+                    first_seconds=settings.delivery_poll_seconds,
+                    max_seconds=settings.delivery_poll_max_seconds,
+                    max_polls=budget,
+                ),
+                initial_state=start,
+                serdes=JsonSerDes(),  # plain JSON: readable in the history
+            ),
+            name=op,
+        )
+    except WaitForConditionError as e:
+        # A terminal tracking error (an unknown shipment): there is nothing to
+        # wait for, and the books check turns this into a failed order.
+        return start | {
+            "done": True,
+            "status": TRACKING_FAILED,
+            "last_error": e.message,
+        }
+    return state
+
+
+def check_books(
+    ctx: DurableContext,
+    deps: DepsFactory,
+    order: dict[str, Any],
+    delivery: dict[str, Any],
+    op: Op,
+    *,
+    may_reship: bool,
+) -> dict[str, Any]:
+    """Read the ledger and compare it with the order, as a step."""
+    result: dict[str, Any] = ctx.step(
+        lambda _: reconciliation.reconcile(
+            deps(), order, delivery, may_reship=may_reship
+        ),
+        name=op,
+        config=step_config(store_retry()),
+    )
+    return result
+
+
+def run_repairs(
+    ctx: DurableContext,
+    deps: DepsFactory,
+    order: dict[str, Any],
+    plans: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Each repair as its own step; what they did, and why one failed (if one did)."""
+    done: list[dict[str, Any]] = []
+    for plan in plans:
+        try:
+            done.append(
+                ctx.step(
+                    lambda _, p=plan: reconciliation.repair(deps(), order, p),  # type: ignore[misc]
+                    name=plan["op"],
+                    config=step_config(compensation_retry()),
+                )
+            )
+        except StepError as e:
+            return done, f"{plan['op']} failed: {e.message}"
+    return done, None
+
+
+def raise_alerts(
+    ctx: DurableContext,
+    deps: DepsFactory,
+    order_id: str,
+    alerts: list[dict[str, Any]],
+) -> None:
+    """Record the alerts (keyed, so a retry raises none twice), as one step."""
+    if alerts:
+        ctx.step(
+            lambda _: reconciliation.raise_alerts(deps(), order_id, alerts),
+            name=Op.RAISE_ALERTS,
+            config=step_config(store_retry()),
+        )
