@@ -58,7 +58,7 @@ from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from tests.utils.orders import high_risk_order, low_risk_order
 
 ORDERS = 2 if QUICK else 40

@@ -10,7 +10,7 @@ import pytest
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 
 
 @pytest.fixture

@@ -42,7 +42,6 @@ from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.parts import readmodel
 from orderflow.parts.approvals.flow import collect_approvals
-from orderflow.parts.deps import Deps
 from orderflow.parts.durable import (
     no_retry,
     store_retry,
@@ -50,6 +49,7 @@ from orderflow.parts.durable import (
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.fulfilment import (
     idempotency_key,
     shipment_key,

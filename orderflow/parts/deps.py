@@ -1,4 +1,8 @@
-"""What the steps need: the store, the providers, settings and a clock."""
+"""What every process's steps need: the store, settings, a notifier and a clock.
+
+A process adds what its own steps call (the order's providers: its ``Deps`` in
+orderflow/processes/orders/deps.py); the parts ask only for this.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import UTC, datetime
 
 from orderflow.adapters.notifiers import notifier_for
 from orderflow.config import Settings
-from orderflow.ports import Notifier, Providers, Store
+from orderflow.ports import Notifier, Store
 
 
 def _utcnow() -> datetime:
@@ -16,11 +20,10 @@ def _utcnow() -> datetime:
 
 
 @dataclass
-class Deps:
-    """What the steps need: the store, the providers, settings and a clock."""
+class StepDeps:
+    """The store, settings, a clock, and how approval emails go out."""
 
     store: Store
-    provider: Providers  # inventory, payment and shipping
     settings: Settings = field(default_factory=Settings)
     now: Callable[[], datetime] = _utcnow
     # How approval emails go out; from settings (SES or the outbox) when None.

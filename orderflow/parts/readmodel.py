@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from orderflow.domain.records import ApprovalRequest, SubjectRecord
-from orderflow.parts.deps import Deps
+from orderflow.parts.deps import StepDeps
 from orderflow.ports import Store
 
 RECEIVED = "RECEIVED"  # accepted at the front door; the execution is starting
@@ -25,7 +25,7 @@ def require_terminal(status: str, terminal: Collection[str]) -> None:
 
 
 def record_status(
-    deps: Deps,
+    deps: StepDeps,
     subject_id: str,
     status: str,
     detail: dict[str, Any] | None,

@@ -55,8 +55,8 @@ from aws_durable_execution_sdk_python.plugin import (
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.parts.deps import Deps
 from orderflow.ports import Providers
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.ledger import Books
 from orderflow.processes.orders.order import parse_order
 from orderflow.processes.orders.status import OrderStatus

@@ -34,7 +34,7 @@ from aws_durable_execution_sdk_python.lambda_service import Operation, Operation
 
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.operations import Op
 from tests.conftest import sandbox_deps
 from tests.replay.history import RecordingStore, save, to_json

@@ -27,7 +27,7 @@ from orderflow.local.http_api import build_event
 from orderflow.local.template import RouteSpec
 from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
 from orderflow.parts.approvals.pages import SECURITY_HEADERS
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 
 MODULE = "functions.approval_api.app"

@@ -21,7 +21,7 @@ from orderflow.parts.approvals.links import (
     mint_token,
     token_hash,
 )
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from orderflow.registry import approval_views
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 from tests.utils.crash import ProcessKilled

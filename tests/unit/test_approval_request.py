@@ -16,8 +16,8 @@ from orderflow.parts.approvals.steps import (
     expire_request,
     request_approval,
 )
-from orderflow.parts.deps import Deps
 from orderflow.processes.orders.approval import WORDING, order_subject
+from orderflow.processes.orders.deps import Deps
 
 ORDER = {
     "order_id": "ORD-R",

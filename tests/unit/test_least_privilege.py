@@ -42,7 +42,7 @@ from orderflow.parts.approvals.links import (
     mint_token,
     token_hash,
 )
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.deployed import Deployed, LambdaContext, deployed
 from tests.utils.monitoring import history, schedule_event, status_event

@@ -15,8 +15,8 @@ from typing import Any
 from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
 from orderflow.parts.approvals.mail import links_in
 from orderflow.parts.approvals.steps import request_approval
-from orderflow.parts.deps import Deps
 from orderflow.processes.orders.approval import WORDING, order_subject
+from orderflow.processes.orders.deps import Deps
 from tests.utils.orders import high_risk_order
 
 SECRET = b"test-secret-" * 3

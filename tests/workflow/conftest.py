@@ -25,8 +25,8 @@ from aws_durable_execution_sdk_python_testing.stores.base import ExecutionStore
 from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
-from orderflow.parts.deps import Deps
 from orderflow.ports import Providers, Store
+from orderflow.processes.orders.deps import Deps
 from tests.utils.crash import ProcessKilled
 
 # The approval time-out runs on the real clock (skip_time does not skip it).

@@ -24,7 +24,7 @@ from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from tests.utils.orders import high_risk_order
 
 RUNTIME = "orderflow.processes.orders.scoring.runtime"

@@ -34,7 +34,7 @@ from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.ledger import Books
 from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.status import OrderStatus

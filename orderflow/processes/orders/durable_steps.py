@@ -17,10 +17,10 @@ from aws_durable_execution_sdk_python import StepError, WaitForConditionError
 from aws_durable_execution_sdk_python.serdes import JsonSerDes
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
 
-from orderflow.parts.deps import Deps
 from orderflow.parts.durable import compensation_retry, delivery_wait, store_retry
 from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
 from orderflow.processes.orders import reconciliation
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.fulfilment import FULFILMENT, call_provider
 from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.status import OrderStatus

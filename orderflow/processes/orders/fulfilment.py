@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orderflow.domain.records import Effect
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.operations import Op
 
 # Each fulfilment operation and the operation that undoes it, in the order they run.

@@ -15,7 +15,7 @@ from typing import Any
 
 from orderflow.domain.errors import TransientProviderError
 from orderflow.domain.records import Alert
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.fulfilment import idempotency_key, service_of
 from orderflow.processes.orders.ledger import Books, Repair, RepairKind, check_books
 from orderflow.processes.orders.operations import Op

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderflow.parts.deps import Deps
+from orderflow.processes.orders.deps import Deps
 
 
 def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
