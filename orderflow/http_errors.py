@@ -8,7 +8,7 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from orderflow.domain.errors import InvalidOrderError, OrderConflictError
+from orderflow.domain.errors import InvalidInputError, OrderConflictError
 from orderflow.processes.orders.intake import PayloadTooLargeError
 
 
@@ -24,7 +24,8 @@ def json_error(
 
 
 ERRORS: tuple[tuple[type[Exception], HTTPStatus, str], ...] = (
-    (InvalidOrderError, HTTPStatus.BAD_REQUEST, "invalid_order"),
+    # invalid_order, invalid_return...: the code names what was refused
+    (InvalidInputError, HTTPStatus.BAD_REQUEST, "invalid_{what}"),
     (PayloadTooLargeError, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large"),
     (OrderConflictError, HTTPStatus.CONFLICT, "order_conflict"),
 )
@@ -34,9 +35,10 @@ def _answer(
     status: HTTPStatus, code: str
 ) -> Callable[[Exception], Response[dict[str, object]]]:
     def handle(e: Exception) -> Response[dict[str, object]]:
-        if isinstance(e, InvalidOrderError):
+        if isinstance(e, InvalidInputError):
             fields = [p.as_dict() for p in e.fields]
-            return json_error(status, code, str(e), fields=fields)
+            named = code.format(what=e.what)
+            return json_error(status, named, str(e), fields=fields)
         return json_error(status, code, str(e))
 
     return handle

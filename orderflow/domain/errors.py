@@ -7,18 +7,27 @@ class OrderflowError(Exception):
     """Base class of every error orderflow raises on purpose."""
 
 
-class InvalidOrderError(OrderflowError):
-    """The order does not satisfy the schema; ``fields`` names each problem."""
+class InvalidInputError(OrderflowError):
+    """A request does not satisfy its schema; ``fields`` names each problem."""
+
+    what = "input"
 
     def __init__(self, fields: list[FieldProblem]) -> None:
         self.fields = fields
         super().__init__(
-            "; ".join(f"{p.field}: {p.message}" for p in fields) or "invalid order"
+            "; ".join(f"{p.field}: {p.message}" for p in fields)
+            or f"invalid {self.what}"
         )
 
 
+class InvalidOrderError(InvalidInputError):
+    """The order does not satisfy the schema; ``fields`` names each problem."""
+
+    what = "order"
+
+
 class FieldProblem:
-    """One failing field of an order, as a dotted path and a message."""
+    """One failing field of a request, as a dotted path and a message."""
 
     __slots__ = ("field", "message")
 

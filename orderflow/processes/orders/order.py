@@ -21,12 +21,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from orderflow.domain.errors import FieldProblem, InvalidOrderError
+from orderflow.domain.errors import InvalidOrderError
+from orderflow.parts.validation import parse_body
 
 # Execution names allow letters, digits, '-' and '_', up to 64 characters;
 # the order id becomes the execution name, so it obeys the same rule.
@@ -173,21 +173,4 @@ def parse_order(data: Any) -> Order:
     Raises:
         InvalidOrderError: naming every failing field by dotted path.
     """
-    if not isinstance(data, dict):
-        raise InvalidOrderError([FieldProblem("body", "must be a JSON object")])
-    try:
-        return Order.model_validate(data)
-    except ValidationError as e:
-        raise InvalidOrderError(_problems(e)) from e
-
-
-def _problems(error: ValidationError) -> list[FieldProblem]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        path = ".".join(str(part) for part in detail["loc"]) or "body"
-        message = detail["msg"]
-        if detail["type"] == "enum":
-            expected = detail.get("ctx", {}).get("expected", "")
-            message = f"must be one of {expected}"
-        problems.append(FieldProblem(path, message))
-    return problems
+    return parse_body(Order, data, InvalidOrderError)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from orderflow.domain.errors import FieldProblem, OrderflowError
+from orderflow.domain.errors import InvalidInputError
+from orderflow.parts.validation import parse_body
 from orderflow.processes.orders.order import MAX_QUANTITY, ORDER_ID_PATTERN
 
 # The return id becomes the execution name, so it obeys the order id's rule.
@@ -24,14 +25,10 @@ MAX_RETURN_LINES = 100
 MAX_COMMENT_LENGTH = 1_000
 
 
-class InvalidReturnError(OrderflowError):
+class InvalidReturnError(InvalidInputError):
     """The return does not satisfy the schema; ``fields`` names each problem."""
 
-    def __init__(self, fields: list[FieldProblem]) -> None:
-        self.fields = fields
-        super().__init__(
-            "; ".join(f"{p.field}: {p.message}" for p in fields) or "invalid return"
-        )
+    what = "return"
 
 
 class ReturnReason(StrEnum):
@@ -92,22 +89,4 @@ def parse_return(data: Any) -> ReturnRequest:
     Raises:
         InvalidReturnError: naming every failing field by dotted path.
     """
-    if not isinstance(data, dict):
-        raise InvalidReturnError([FieldProblem("body", "must be a JSON object")])
-    try:
-        return ReturnRequest.model_validate(data)
-    except ValidationError as e:
-        raise InvalidReturnError(_problems(e)) from e
-
-
-def _problems(error: ValidationError) -> list[FieldProblem]:
-    """One FieldProblem per pydantic error, named by dotted path."""
-    problems = []
-    for detail in error.errors(include_url=False):
-        path = ".".join(str(part) for part in detail["loc"]) or "body"
-        message = detail["msg"]
-        if detail["type"] == "enum":
-            expected = detail.get("ctx", {}).get("expected", "")
-            message = f"must be one of {expected}"
-        problems.append(FieldProblem(path, message))
-    return problems
+    return parse_body(ReturnRequest, data, InvalidReturnError)
