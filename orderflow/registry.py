@@ -2,25 +2,19 @@
 
 The local stack, the approval function, monitoring, the template checks and the
 test suites learn the processes from ``PROCESSES``; a new process is its own
-folder under ``orderflow/processes/`` plus one entry here (docs/adding-a-process.md).
+folder under ``orderflow/processes/`` (with its ``process.py``) plus one entry
+here (docs/adding-a-process.md).
 """
 
 from __future__ import annotations
 
 from orderflow.parts.approvals.subject import ApprovalView
 from orderflow.parts.process import Process
-from orderflow.processes.orders import approval as order_approval
-from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
+from orderflow.processes.expenses.process import PROCESS as EXPENSES
+from orderflow.processes.orders.process import PROCESS as ORDERS
 
-ORDERS = Process(
-    kind="order",
-    function="OrderWorkflowFunction",
-    function_name="order-workflow",
-    statuses=OrderStatus,
-    terminal=frozenset(TERMINAL_STATUSES),
-    approvals=ApprovalView("order", order_approval.WORDING, order_approval.order_view),
-)
-PROCESSES: tuple[Process, ...] = (ORDERS,)
+PROCESSES: tuple[Process, ...] = (ORDERS, EXPENSES)
+__all__ = ["EXPENSES", "ORDERS", "PROCESSES", "approval_views", "process"]
 
 
 def process(kind: str) -> Process:

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ValidationError
 from orderflow.domain.errors import FieldProblem, InvalidInputError
 
 M = TypeVar("M", bound=BaseModel)
+# Execution names allow letters, digits, '-' and '_', up to 64 characters; a
+# subject's id names its durable execution, so it obeys the same rule.
+SUBJECT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def parse_body(model: type[M], data: Any, error: type[InvalidInputError]) -> M:

@@ -7,6 +7,8 @@ page is saved as test-artifacts/approval-confirm.png (docs/img/ keeps a copy).
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
-from tests.utils.orders import high_risk_order
+from tests.utils.orders import high_risk_order, load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 PHONE = {"width": 412, "height": 915}
@@ -86,3 +88,43 @@ def test_reject_from_the_outbox_link_then_the_order_is_rejected(
     done = stack.wait_for_status("BROWSER-NO", OrderStatus.REJECTED)
     assert done["detail"]["comment"] == "Address does not match the card."
     assert done["effects"] == []
+
+
+def test_an_expense_claim_gets_its_own_page_and_approving_it_closes_it(
+    page: Any, stack: StackProcess, artifacts: Path
+) -> None:
+    claim = load_event("expense-claim.json") | {"expense_id": "BROWSER-EXP"}
+    stack.lambda_client().invoke(
+        FunctionName="ExpenseWorkflowFunction:live",
+        Payload=json.dumps(claim).encode(),
+        DurableExecutionName="BROWSER-EXP",
+    )
+    wait_for_subject(stack, "BROWSER-EXP", "AWAITING_APPROVAL")
+    page.goto(f"{stack.api}/outbox")
+    page.locator("article.mail", has_text="BROWSER-EXP").get_by_role("link").click()
+    page.wait_for_load_state()
+
+    assert "Expense claim BROWSER-EXP" in page.locator("h1").inner_text()
+    details = page.locator("main").inner_text()
+    assert "Train to the Lyon customer workshop" in details
+    assert "184.50 EUR" in details and "EMP-42" in details
+    assert page.locator("table").count() == 0  # no order's items here
+    page.screenshot(path=str(artifacts / "approval-expense.png"), full_page=True)
+
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state()
+
+    assert "You approved expense claim BROWSER-EXP" in page.locator("h1").inner_text()
+    assert "finance pays it" in page.locator("main").inner_text()
+    wait_for_subject(stack, "BROWSER-EXP", "APPROVED")
+
+
+def wait_for_subject(stack: StackProcess, subject_id: str, status: str) -> None:
+    """Until the read model shows ``status`` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        record = stack.store.get_subject(subject_id)
+        if record is not None and record.status == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{subject_id} never reached {status}: {record}")

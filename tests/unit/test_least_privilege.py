@@ -42,10 +42,17 @@ from orderflow.parts.approvals.links import (
     mint_token,
     token_hash,
 )
+from orderflow.parts.deps import StepDeps
+from orderflow.processes.expenses.workflow import make_workflow as make_expense_workflow
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.deployed import Deployed, LambdaContext, deployed
-from tests.utils.monitoring import history, schedule_event, status_event
+from tests.utils.monitoring import (
+    history,
+    schedule_event,
+    status_event,
+    status_event_of,
+)
 from tests.utils.orders import high_risk_order, load_event, low_risk_order
 from tests.utils.template import ACCOUNT, REGION, Stack
 
@@ -54,6 +61,11 @@ Raw = tuple[str, str, dict[str, Any]]  # (service, operation, parameters)
 STACK = Stack()
 WORKFLOW = STACK.physical_name("OrderWorkflowFunction")
 WORKFLOW_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{WORKFLOW}:live"
+EXPENSES = STACK.physical_name("ExpenseWorkflowFunction")
+EXPENSES_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{EXPENSES}:live"
+# A callback id is opaque: which durable function it belongs to, by id (the
+# order workflow's unless a test says otherwise).
+CALLBACK_OWNERS: dict[str, str] = {}
 TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -82,7 +94,8 @@ def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call
         return [("lambda:InvokeFunction", params["FunctionName"])]
     if service == "lambda" and "Callback" in operation:
         # A callback id is opaque; IAM checks the function of its execution.
-        return [(f"lambda:{operation}", WORKFLOW_ALIAS)]
+        owner = CALLBACK_OWNERS.get(params["CallbackId"], WORKFLOW_ALIAS)
+        return [(f"lambda:{operation}", owner)]
     if service == "lambda":
         return [(f"lambda:{operation}", params["DurableExecutionArn"])]
     if service == "sns":
@@ -237,14 +250,34 @@ def test_status_events_holds_exactly_what_it_calls(
             "cb-2", status="APPROVED", decided_by="a@example.com",
             at=decided.isoformat(),
         )  # fmt: skip
-        recorded.clear()
-        with Stubber(running.module.lambda_client) as stub:
-            stub.add_response(
-                "get_durable_execution_history",
-                {"Events": history("capture-retried")},
+        # The same for an expense claim, whose callbacks are the other workflow's.
+        store.create_subject("expense", "EXP-2002", {}, at=recent.isoformat())
+        store.set_status("EXP-2002", "AWAITING_APPROVAL", at=recent.isoformat())
+        store.put_approval(
+            ApprovalRequest(
+                "cb-3", "EXP-2002", "a@example.com", recent.isoformat(), asked
             )
+        )
+        store.decide_approval(
+            "cb-3", status="APPROVED", decided_by="a@example.com",
+            at=decided.isoformat(),
+        )  # fmt: skip
+        monkeypatch.setitem(CALLBACK_OWNERS, "cb-3", EXPENSES_ALIAS)
+        recorded.clear()
+        events = (
+            status_event("timed-out"),
+            status_event_of("timed-out", EXPENSES),
+            schedule_event(),
+        )
+        with Stubber(running.module.lambda_client) as stub:
+            for _ in range(2):
+                stub.add_response(
+                    "get_durable_execution_history",
+                    {"Events": history("capture-retried")},
+                )
             stub.add_response("send_durable_execution_callback_success", {})
-            for event in (status_event("timed-out"), schedule_event()):
+            stub.add_response("send_durable_execution_callback_success", {})
+            for event in events:
                 running.module.lambda_handler(event, LambdaContext())
             stub.assert_no_pending_responses()
         assert_exact("StatusEventsFunction", recorded)
@@ -275,6 +308,15 @@ def test_approval_api_holds_exactly_what_it_calls(
         store.create_subject("order", "ORD-1002", high_risk_order("ORD-1002"), at="t0")
         _ask(store, token, "cb-1", "ORD-1002")
         _ask(store, orphan, "cb-2", "ORD-GONE")
+        # An expense claim's link, and one whose claim is gone: the other workflow's.
+        claim, lost = mint_token(bytes([7] * TOKEN_BYTES)), mint_token(bytes([9] * 24))
+        store.create_subject(
+            "expense", "EXP-1", load_event("expense-claim.json"), at="t0"
+        )
+        _ask(store, claim, "cb-3", "EXP-1")
+        _ask(store, lost, "cb-4", "EXP-GONE")
+        for callback_id in ("cb-3", "cb-4"):
+            monkeypatch.setitem(CALLBACK_OWNERS, callback_id, EXPENSES_ALIAS)
         recorded.clear()
         client = boto3.client("lambda")
         desk = running.module.desk
@@ -294,10 +336,13 @@ def test_approval_api_holds_exactly_what_it_calls(
             return running.module.lambda_handler(event, LambdaContext())["statusCode"]
 
         assert request(token, "GET") == request(token, "HEAD") == 200
+        assert request(claim, "GET") == 200
         with Stubber(client) as stub:
-            stub.add_response("send_durable_execution_callback_success", {})
-            stub.add_response("send_durable_execution_callback_failure", {})
-            for link, status in ((token, 200), (token, 409), (orphan, 500)):
+            for _ in range(2):
+                stub.add_response("send_durable_execution_callback_success", {})
+                stub.add_response("send_durable_execution_callback_failure", {})
+            decisions = ((token, 200), (token, 409), (orphan, 500))
+            for link, status in (*decisions, (claim, 200), (lost, 500)):
                 approval = store.get_link(token_hash(link))
                 assert approval is not None
                 csrf = csrf_value(desk.secret, approval)
@@ -355,3 +400,32 @@ def test_the_recorder_sees_a_call_the_role_does_not_allow(
 
         with pytest.raises(AssertionError, match="would be denied"):
             assert_exact("OrderStatusFunction", recorded)
+
+
+def test_expense_workflow_holds_exactly_what_its_steps_call(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = STACK.environment("ExpenseWorkflowFunction")
+    with deployed("StartOrderFunction", monkeypatch, STACK):  # creates the table
+        settings = Settings.from_env(env)
+        table = settings.store_url.removeprefix("dynamodb://")
+        deps = StepDeps(
+            store=DynamoDbStore(table, client=boto3.client("dynamodb")),
+            settings=settings,
+        )
+        recorded.clear()
+        handler = durable_execution(make_expense_workflow(lambda: deps))
+        with DurableFunctionTestRunner(handler=handler, poll_interval=0.02) as runner:
+            arn = runner.run_async(
+                input=json.dumps(load_event("expense-claim.json")),
+                execution_name="EXP-1001",
+            )
+            callback = runner.wait_for_callback(
+                arn, name="wait-for-approval-1 create callback id", timeout=10
+            )
+            decision = {"approved": True, "approver": "approver@example.com"}
+            runner.send_callback_success(callback, json.dumps(decision).encode())
+            result = runner.wait_for_result(arn, timeout=30)
+
+        assert json.loads(result.result or "{}")["status"] == "APPROVED"
+        assert_exact("ExpenseWorkflowFunction", recorded)

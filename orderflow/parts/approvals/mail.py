@@ -54,13 +54,18 @@ def approval_message(
     out, so this one is asked in their place (and the email says so).
     """
     reasons = "\n".join(f"  - {r}" for r in subject.reasons) or "  - none"
+    risk = (
+        f"Risk score: {subject.risk_score}/100, because:\n{reasons}\n"
+        f"{_scored_by(subject.risk.get('model'))}"
+        if subject.risk
+        else ""
+    )
     which = f" (one of {needed} approvals)" if needed > 1 else ""
     amount = money(subject.amount_cents, subject.currency)
     body = (
         f"{subject.title} needs your decision{which}.\n\n"
         f"{wording.amount_label}: {amount}\n"
-        f"Risk score: {subject.risk_score}/100, because:\n{reasons}\n"
-        f"{_scored_by(subject.risk.get('model'))}\n"
+        f"{risk}\n"
         f"Review the {wording.noun} and approve or reject it here:\n{link}\n\n"
         f"The link works once, for you ({approver}) only, until "
         f"{expires_at:%Y-%m-%d %H:%M:%S} UTC. Do not forward it.\n"

@@ -26,11 +26,9 @@ from pydantic import (
 )
 
 from orderflow.domain.errors import InvalidOrderError
-from orderflow.parts.validation import parse_body
+from orderflow.parts.validation import SUBJECT_ID_PATTERN, parse_body
 
-# Execution names allow letters, digits, '-' and '_', up to 64 characters;
-# the order id becomes the execution name, so it obeys the same rule.
-ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ORDER_ID_PATTERN = SUBJECT_ID_PATTERN  # the order id names its execution
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 MAX_LINE_ITEMS = 100
 MAX_QUANTITY = 1_000
