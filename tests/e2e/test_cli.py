@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,35 @@ def test_status_of_an_unknown_order_is_one_line_and_non_zero(
     result = stack.cli("status", "NOPE-1")
     assert result.returncode == 1
     assert result.stderr.strip() == "orderflow: no order NOPE-1"
+
+
+def test_an_expense_claim_started_by_invoke_is_decided_with_orderflow_approve(
+    stack: StackProcess,
+) -> None:
+    claim = json.loads((EVENTS / "expense-claim.json").read_text())
+    started = stack.lambda_client().invoke(
+        FunctionName="ExpenseWorkflowFunction:live",
+        Payload=json.dumps(claim).encode(),
+        DurableExecutionName=claim["expense_id"],
+    )
+    assert started["StatusCode"] in (200, 202)
+    deadline = time.monotonic() + 15
+    while (record := stack.store.get_subject("EXP-1001")) is None or (
+        record.status != "AWAITING_APPROVAL"
+    ):
+        assert time.monotonic() < deadline, record
+        time.sleep(0.1)
+
+    result = stack.cli("approve", "EXP-1001")
+
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 15
+    while (record := stack.store.get_subject("EXP-1001")) and (
+        record.status != "APPROVED"
+    ):
+        assert time.monotonic() < deadline, record
+        time.sleep(0.1)
+    status = json.loads(stack.cli("status", "EXP-1001", "--json").stdout)
+    assert status["expense_id"] == "EXP-1001"
+    assert status["expense"]["description"].startswith("Train to the Lyon")
+    assert [a["status"] for a in status["approvals"]] == ["APPROVED"]
