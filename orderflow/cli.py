@@ -92,7 +92,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = _store(args)
     record = store.get_subject(args.order_id)
     if record is None:
-        raise CliError(f"no order {args.order_id}")
+        raise CliError(f"no order, claim or return {args.order_id}")
     effects = store.list_effects(args.order_id)
     alerts = store.list_alerts(subject_id=args.order_id)
     steps = _steps(args, record.execution_arn)
@@ -184,16 +184,16 @@ def cmd_decide(args: argparse.Namespace) -> int:
     store = _store(args)
     pending = store.list_approvals(subject_id=args.order_id, status="PENDING")
     if not pending:
-        raise CliError(f"order {args.order_id} has no pending approval")
+        raise CliError(f"{args.order_id} has no pending approval")
     approval = pending[0]
     if args.approver and args.approver.lower() != approval.approver.lower():
         raise CliError(
-            f"order {args.order_id} waits for {approval.approver}; a link decides "
+            f"{args.order_id} waits for {approval.approver}; a link decides "
             "only for the approver it was sent to"
         )
     link = link_for(store, approval)
     if link is None:
-        raise CliError(f"order {args.order_id}: no approval link in the outbox")
+        raise CliError(f"{args.order_id}: no approval link in the outbox")
     try:
         said = decide(
             rebase(link, _api_url(args)),
@@ -201,7 +201,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
             comment=args.comment,
         )
     except LinkError as e:
-        raise CliError(f"order {args.order_id}: {e}") from e
+        raise CliError(f"{args.order_id}: {e}") from e
     print(f"{args.order_id}: {said}")
     return 0
 
@@ -212,7 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     record = _store(args).get_subject(args.order_id)
     if record is None or not record.execution_arn:
-        raise CliError(f"no execution recorded for order {args.order_id}")
+        raise CliError(f"no execution recorded for {args.order_id}")
     report = execution_report(_home(args), record.execution_arn)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -351,9 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     submit.set_defaults(func=cmd_submit)
 
     status = commands.add_parser(
-        "status", help="an order's status, history and effects"
+        "status", help="an order's (a claim's, a return's) status, history, effects"
     )
-    status.add_argument("order_id")
+    status.add_argument("order_id", metavar="ID")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
@@ -362,8 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     approvals.set_defaults(func=cmd_approvals)
 
     for verb in ("approve", "reject"):
-        decide = commands.add_parser(verb, help=f"{verb} an order's pending approval")
-        decide.add_argument("order_id")
+        decide = commands.add_parser(verb, help=f"{verb} a pending approval")
+        decide.add_argument("order_id", metavar="ID")
         decide.add_argument(
             "--as",
             dest="approver",
@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         decide.set_defaults(func=cmd_decide)
 
     report = commands.add_parser("report", help="compute time versus waiting time")
-    report.add_argument("order_id")
+    report.add_argument("order_id", metavar="ID")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report)
 
