@@ -115,7 +115,7 @@ def test_status_of_an_unknown_order_is_one_line_and_non_zero(
 ) -> None:
     result = stack.cli("status", "NOPE-1")
     assert result.returncode == 1
-    assert result.stderr.strip() == "orderflow: no order NOPE-1"
+    assert result.stderr.strip() == "orderflow: no order, claim or return NOPE-1"
 
 
 def test_an_expense_claim_started_by_invoke_is_decided_with_orderflow_approve(
