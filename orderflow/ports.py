@@ -200,6 +200,18 @@ class InventoryProvider(Protocol):
         """Give back up to ``units`` the order holds; None if it holds none."""
         ...
 
+    def restock(self, order_id: str, units: int, *, key: str) -> Effect | None:
+        """Put up to ``units`` returned units back on the shelf (not a release).
+
+        At most the units the order took out and has not had restocked; None
+        when every one of them is back already.
+        """
+        ...
+
+    def withdraw(self, order_id: str, units: int, *, key: str) -> Effect | None:
+        """Undo a restock: take back up to ``units`` restocked; None if none."""
+        ...
+
 
 class PaymentProvider(Protocol):
     """Authorises, captures and gives back the customer's money."""
@@ -232,8 +244,22 @@ class ShippingProvider(Protocol):
         """Cancel the parcel booked under ``shipment_key``; None if not cancellable."""
         ...
 
+    def create_return_label(self, order_id: str, *, units: int, key: str) -> Effect:
+        """Issue a prepaid label for ``units`` the customer sends back (inbound)."""
+        ...
+
+    def void_return_label(
+        self, order_id: str, label_key: str, *, key: str
+    ) -> Effect | None:
+        """Void the label made under ``label_key``; None once its parcel moved."""
+        ...
+
     def track(self, order_id: str, shipment_key: str) -> Tracking:
-        """Where the parcel booked under ``shipment_key`` is now."""
+        """Where the parcel booked under ``shipment_key`` is now.
+
+        Also a return label's parcel; once it arrives, ``damaged_units`` is the
+        warehouse's inspection.
+        """
         ...
 
 

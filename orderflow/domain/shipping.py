@@ -37,9 +37,13 @@ class Tracking:
     service: str  # the shipping speed the parcel travels at
     # Hours from pick-up to hand-over on the carrier's own clock, once delivered.
     transit_hours: float | None = None
+    # Units the warehouse found damaged, once a return parcel has arrived.
+    damaged_units: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form, as checkpointed by the delivery wait."""
+        """JSON form, as checkpointed by the delivery wait (no inspection: none)."""
         data = asdict(self)
         data["status"] = self.status.value
+        if data["damaged_units"] is None:
+            del data["damaged_units"]
         return data

@@ -5,7 +5,9 @@ deploy works end to end. Inventory, payment and shipping each keep their ledger
 in the store (the effects table, under their own provider name) and deduplicate
 on the caller's idempotency key, exactly as a real payment or shipping API
 promises. Faults come from ``ORDERFLOW_FAULTS`` (see ``faults``); the carrier's
-pace from ``ORDERFLOW_SANDBOX_STAGE_SECONDS`` (see ``shipping``).
+pace from ``ORDERFLOW_SANDBOX_STAGE_SECONDS`` (see ``shipping``); return parcels'
+arrival and inspection from ``ORDERFLOW_SANDBOX_RETURN_ARRIVES`` and
+``ORDERFLOW_SANDBOX_RETURN_INSPECTION`` (see ``returns``).
 docs/providers.md shows how a real provider replaces one of them.
 """
 
@@ -22,6 +24,7 @@ from orderflow.adapters.sandbox.faults import (
 )
 from orderflow.adapters.sandbox.inventory import SandboxInventory
 from orderflow.adapters.sandbox.payment import SandboxPayment
+from orderflow.adapters.sandbox.returns import ReturnParcels
 from orderflow.adapters.sandbox.shipping import SandboxShipping
 from orderflow.ports import Store
 
@@ -29,6 +32,7 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "FaultKind",
+    "ReturnParcels",
     "SandboxInventory",
     "SandboxPayment",
     "SandboxProvider",
@@ -48,13 +52,20 @@ class SandboxProvider:
         *,
         stage_seconds: float | None = None,
         clock: Clock = utcnow,
+        returns: ReturnParcels | None = None,
     ) -> None:
         if stage_seconds is None:
             stage_seconds = _stage_seconds_from_env()
         injector = FaultInjector(parse_faults(faults), seed)
         self.inventory = SandboxInventory(store, injector, clock)
         self.payment = SandboxPayment(store, injector, clock)
-        self.shipping = SandboxShipping(store, injector, clock, stage_seconds)
+        self.shipping = SandboxShipping(
+            store,
+            injector,
+            clock,
+            stage_seconds,
+            ReturnParcels.from_env() if returns is None else returns,
+        )
 
 
 def _stage_seconds_from_env() -> float:

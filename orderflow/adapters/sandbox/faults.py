@@ -52,12 +52,16 @@ TARGETS = frozenset(
     {
         "inventory.reserve",
         "inventory.release",
+        "inventory.restock",
+        "inventory.withdraw",
         "payment.authorize",
         "payment.capture",
         "payment.void",
         "payment.refund",
         "shipping.create",
         "shipping.cancel",
+        "shipping.create_return_label",
+        "shipping.void_return_label",
         "shipping.track",
         "shipping.delivery",
     }

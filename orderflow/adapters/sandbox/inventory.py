@@ -1,4 +1,10 @@
-"""The sandbox inventory: holds and releases units, keyed, with injected faults."""
+"""The sandbox inventory: holds, releases and restocks units, keyed, with faults.
+
+A reservation takes units out for an order and a release gives back units it
+still holds; a restock puts returned units back on the shelf after delivery.
+The books keep them apart (``Books.restocked_units``): a restock never counts
+as a release, so an order's own reconciliation reads as before.
+"""
 
 from __future__ import annotations
 
@@ -32,3 +38,25 @@ class SandboxInventory(SandboxBook):
             return self.effect(key, order_id, "release", quantity=-give)
 
         return self.call("release", key, order_id, make)
+
+    def restock(self, order_id: str, units: int, *, key: str) -> Effect | None:
+        """Put up to ``units`` returned units back; None if every unit is back."""
+
+        def make(effects: list[Effect]) -> Effect | None:
+            give = min(units, Books.from_effects(effects).units_out)
+            if give <= 0:
+                return None
+            return self.effect(key, order_id, "restock", quantity=give)
+
+        return self.call("restock", key, order_id, make)
+
+    def withdraw(self, order_id: str, units: int, *, key: str) -> Effect | None:
+        """Take back up to ``units`` of the order's restocks; None if none."""
+
+        def make(effects: list[Effect]) -> Effect | None:
+            give = min(units, Books.from_effects(effects).restocked_units)
+            if give <= 0:
+                return None
+            return self.effect(key, order_id, "withdraw", quantity=-give)
+
+        return self.call("withdraw", key, order_id, make)

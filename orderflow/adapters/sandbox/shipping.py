@@ -11,6 +11,16 @@ survives from one Lambda sandbox to the next.
 holds the parcel (HELD, then DELIVERED late), ``returned`` sends it back
 (RETURNED, no longer live), ``stuck`` keeps it where it is.
 
+A return label (``create_return_label``) is an inbound parcel that the same
+``track`` follows: it stays LABEL_CREATED until the customer sends it, is
+scanned IN_TRANSIT, and arrives (DELIVERED, at the warehouse) on the N-th due
+tracking call, where N comes from ``ORDERFLOW_SANDBOX_RETURN_ARRIVES``
+(``after:N``, default ``after:2``, or ``never``); on arrival it reports the
+warehouse's inspection from ``ORDERFLOW_SANDBOX_RETURN_INSPECTION`` (``ok`` or
+``damaged:<units>``) as ``Tracking.damaged_units``. Its events have their own
+actions (``return_label``, ``return_in_transit``, ``return_arrived``,
+``void_label``), so no return ever reads as an outbound shipment in the books.
+
 Like a real carrier, it reports the parcel's transit time on its own clock: the
 route's norm for the service (orderflow.processes.orders.outcomes), varied by up to
 -20%/+25% per parcel, six times longer when the parcel was held. Its tracking
@@ -24,6 +34,7 @@ from datetime import datetime
 
 from orderflow.adapters.sandbox.book import Clock, SandboxBook
 from orderflow.adapters.sandbox.faults import FaultInjector, FaultKind
+from orderflow.adapters.sandbox.returns import ReturnParcels, damaged_in
 from orderflow.domain.errors import ProviderTimeoutError, ShipmentNotFoundError
 from orderflow.domain.records import Effect
 from orderflow.domain.shipping import ShipmentStatus as S
@@ -35,6 +46,14 @@ HELD_FACTOR = 6.0
 _EVENTS = {"in_transit": S.IN_TRANSIT, "held": S.HELD, "delivered": S.DELIVERED}
 _EVENTS |= {"returned": S.RETURNED, "cancel": S.CANCELLED}
 _ACTIONS = {status: action for action, status in _EVENTS.items()}
+_RETURN_EVENTS = {
+    "return_in_transit": S.IN_TRANSIT,
+    "return_arrived": S.DELIVERED,
+    "void_label": S.CANCELLED,
+}
+_EVENTS |= _RETURN_EVENTS
+LABEL = "return_label"
+NORMAL_RETURNS = ReturnParcels()
 
 
 def _digest(text: str) -> str:
@@ -47,10 +66,16 @@ class SandboxShipping(SandboxBook):
     provider = "shipping"
 
     def __init__(
-        self, store: Store, faults: FaultInjector, clock: Clock, stage_seconds: float
+        self,
+        store: Store,
+        faults: FaultInjector,
+        clock: Clock,
+        stage_seconds: float,
+        returns: ReturnParcels = NORMAL_RETURNS,
     ) -> None:
         super().__init__(store, faults, clock)
         self.stage_seconds = stage_seconds
+        self.returns = returns
 
     def create(self, order_id: str, *, units: int, service: str, key: str) -> Effect:
         """Book a parcel of ``units`` at ``service`` speed (one live shipment)."""
@@ -86,6 +111,33 @@ class SandboxShipping(SandboxBook):
 
         return self.call("cancel", key, order_id, make)
 
+    def create_return_label(self, order_id: str, *, units: int, key: str) -> Effect:
+        """Issue a prepaid label for ``units`` coming back (an inbound parcel)."""
+        reference = f"SBX-RETURN-{_digest(key)[:10]}"
+        return self.must(
+            "create_return_label",
+            key,
+            order_id,
+            lambda _: self.effect(
+                key, order_id, LABEL, quantity=units, reference=reference
+            ),
+        )
+
+    def void_return_label(
+        self, order_id: str, label_key: str, *, key: str
+    ) -> Effect | None:
+        """Void the label unless its parcel is on its way; None if not voidable."""
+
+        def make(effects: list[Effect]) -> Effect | None:
+            label = _created(effects, label_key)
+            if label is None or label.action != LABEL:
+                return None
+            if _status(effects, label.reference) is not S.LABEL_CREATED:
+                return None
+            return self.effect(key, order_id, "void_label", reference=label.reference)
+
+        return self.call("void_return_label", key, order_id, make)
+
     def track(self, order_id: str, shipment_key: str) -> Tracking:
         """Where the parcel is; moves it on a stage when its time has come."""
         effects = self.ledger(order_id)
@@ -100,20 +152,16 @@ class SandboxShipping(SandboxBook):
                 key=lambda e: e.created_at,
             )
             waited = self._clock() - datetime.fromisoformat(last.created_at)
-            due = waited.total_seconds() >= self.stage_seconds
-            following = self._next(status, order_id) if due else None
-            if following is not None:
-                self._store.record_effect(
-                    self.effect(
-                        f"{shipment_key}:{_ACTIONS[following]}",
-                        order_id,
-                        _ACTIONS[following],
-                        quantity=-1 if following is S.RETURNED else 0,
-                        reference=created.reference,
-                    )
+            if waited.total_seconds() >= self.stage_seconds:
+                event = (
+                    self._return_event(effects, created)
+                    if created.action == LABEL
+                    else self._outbound_event(status, created)
                 )
-                effects = self.ledger(order_id)
-                status = _status(effects, created.reference)
+                if event is not None:
+                    self._store.record_effect(event)
+                    effects = self.ledger(order_id)
+                    status = _status(effects, created.reference)
             if FaultKind.TIMEOUT in fired:
                 raise ProviderTimeoutError("sandbox shipping.track timed out")
         service = created.reference.split("-")[1].lower()
@@ -127,6 +175,35 @@ class SandboxShipping(SandboxBook):
                 if status is S.DELIVERED
                 else None
             ),
+            damaged_units=_damaged(effects, created) if status is S.DELIVERED else None,
+        )
+
+    def _outbound_event(self, status: S, created: Effect) -> Effect | None:
+        """The next stage of an outbound parcel, as its keyed tracking event."""
+        following = self._next(status, created.order_id)
+        if following is None:
+            return None
+        return self.effect(
+            f"{created.idempotency_key}:{_ACTIONS[following]}",
+            created.order_id,
+            _ACTIONS[following],
+            quantity=-1 if following is S.RETURNED else 0,
+            reference=created.reference,
+        )
+
+    def _return_event(self, effects: list[Effect], label: Effect) -> Effect | None:
+        """The next scan of a return parcel: in transit, then arrived and inspected."""
+        scan = self.returns.next_scan(effects, label)
+        if scan is None:
+            return None
+        action, damaged = scan
+        scans = sum(1 for e in effects if e.reference == label.reference)
+        return self.effect(
+            f"{label.idempotency_key}:scan-{scans}",
+            label.order_id,
+            action,
+            quantity=damaged,
+            reference=label.reference,
         )
 
     def _next(self, status: S, order_id: str) -> S | None:
@@ -153,14 +230,20 @@ class SandboxShipping(SandboxBook):
 
 
 def _created(effects: list[Effect], shipment_key: str) -> Effect | None:
+    """The parcel booked under ``shipment_key``: outbound, or a return label."""
     return next(
         (
             e
             for e in effects
-            if e.idempotency_key == shipment_key and e.action == "create"
+            if e.idempotency_key == shipment_key and e.action in ("create", LABEL)
         ),
         None,
     )
+
+
+def _damaged(effects: list[Effect], created: Effect) -> int | None:
+    """Units the warehouse found damaged in an arrived return; None if outbound."""
+    return damaged_in(effects, created) if created.action == LABEL else None
 
 
 def _status(effects: list[Effect], reference: str) -> S:

@@ -4,7 +4,11 @@ Effects carry signed amounts (see ``orderflow.domain.records.Effect``): a captur
 is +amount and a refund -amount, a reservation +units and a release -units, a
 shipment +1 and its cancellation or return -1. Authorisations (+) and voids (-)
 are holds, not money moved. Tracking events (in transit, held, delivered) carry
-no amount; they tell which shipment reached the customer.
+no amount; they tell which shipment reached the customer. A customer's return
+adds its own actions, none of which the order's check reads: a restock (+units,
+undone by a withdraw) is returned goods back on the shelf, not a release of the
+reservation; a return label (and its void, its scans) is an inbound parcel, not
+a live shipment.
 
 ``check_books`` compares the books with what the order owes and proposes
 repairs for what can be put right without a human: money taken twice is
@@ -52,6 +56,7 @@ class Books:
     voided_cents: int = 0
     reserved_units: int = 0
     released_units: int = 0
+    restocked_units: int = 0  # returned units back on the shelf, net of withdraws
     shipments: tuple[Shipment, ...] = ()
 
     @property
@@ -68,6 +73,11 @@ class Books:
     def units_moved(self) -> int:
         """Stock taken for the order: reserved less released."""
         return self.reserved_units - self.released_units
+
+    @property
+    def units_out(self) -> int:
+        """Units taken for the order and not (yet) restocked from a return."""
+        return self.units_moved - self.restocked_units
 
     @property
     def live_shipments(self) -> tuple[str, ...]:
@@ -99,6 +109,8 @@ class Books:
             voided_cents=-sums.get("payment.void", 0),
             reserved_units=sums.get("inventory.reserve", 0),
             released_units=-sums.get("inventory.release", 0),
+            restocked_units=sums.get("inventory.restock", 0)
+            + sums.get("inventory.withdraw", 0),
             shipments=tuple(
                 Shipment(key, ref, ref not in ended, ref in delivered)
                 for ref, key in created.items()
