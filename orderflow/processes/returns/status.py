@@ -8,7 +8,9 @@ from enum import StrEnum
 class ReturnStatus(StrEnum):
     """Where a return is in its life."""
 
-    REQUESTED = "REQUESTED"  # accepted at POST /returns; the execution is starting
+    # Accepted at POST /returns; the execution is starting. RECEIVED, as every
+    # subject starts (the store creates it so; orderflow/parts/readmodel.py).
+    RECEIVED = "RECEIVED"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"  # suspended on a human's decision
     AWAITING_PARCEL = "AWAITING_PARCEL"  # label issued; waiting for the parcel
     REFUNDING = "REFUNDING"  # parcel inspected; refunding and restocking

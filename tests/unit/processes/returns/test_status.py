@@ -9,7 +9,7 @@ from orderflow.processes.returns.status import TERMINAL_STATUSES, ReturnStatus
 
 def test_the_closed_set_is_the_eight_designed_statuses() -> None:
     assert [s.value for s in ReturnStatus] == [
-        "REQUESTED",
+        "RECEIVED",
         "AWAITING_APPROVAL",
         "AWAITING_PARCEL",
         "REFUNDING",
