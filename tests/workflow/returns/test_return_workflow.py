@@ -8,6 +8,7 @@ nothing; a refund that fails for good undoes the restock and ends FAILED.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -165,3 +166,24 @@ def test_a_refund_that_fails_for_good_withdraws_the_restock_and_fails(
     assert (books.refunded_cents, books.restocked_units) == (0, 0)
     alerts = h.store.list_alerts(subject_id="RET-6")
     assert [(a.kind, a.severity) for a in alerts] == [("refund-failed", "critical")]
+
+
+def test_a_return_started_past_the_front_door_for_held_units_is_denied(
+    completed_order: Callable[..., dict[str, Any]],
+    returns: Callable[..., ReturnHarness],
+) -> None:
+    completed_order("ORD-R-7")
+    h = returns()
+    h.submit(return_body("RET-7A", "ORD-R-7", ("BOOK-DDIA", 1)))
+    sneaky = return_body("RET-7B", "ORD-R-7", ("BOOK-DDIA", 1))
+
+    result = h.runner.run(
+        input=json.dumps(sneaky), execution_name="RET-7B", execution_timeout=30
+    )
+
+    assert body(result)["status"] == "DENIED"
+    assert "BOOK-DDIA" in body(result)["reasons"][0]
+    assert op_names(result)[-2:] == [
+        ReturnOp.RELEASE_UNITS,
+        status_op(ReturnStatus.DENIED),
+    ]
