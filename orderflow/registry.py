@@ -12,9 +12,10 @@ from orderflow.parts.approvals.subject import ApprovalView
 from orderflow.parts.process import Process
 from orderflow.processes.expenses.process import PROCESS as EXPENSES
 from orderflow.processes.orders.process import PROCESS as ORDERS
+from orderflow.processes.returns.process import PROCESS as RETURNS
 
-PROCESSES: tuple[Process, ...] = (ORDERS, EXPENSES)
-__all__ = ["EXPENSES", "ORDERS", "PROCESSES", "approval_views", "process"]
+PROCESSES: tuple[Process, ...] = (ORDERS, EXPENSES, RETURNS)
+__all__ = ["EXPENSES", "ORDERS", "PROCESSES", "RETURNS", "approval_views", "process"]
 
 
 def process(kind: str) -> Process:

@@ -37,6 +37,13 @@ from orderflow.processes.orders.api_models import (
     OrderView,
 )
 from orderflow.processes.orders.order import Order
+from orderflow.processes.returns.api_models import (
+    InvalidReturn,
+    ReturnAccepted,
+    ReturnRefused,
+    ReturnView,
+)
+from orderflow.processes.returns.model import ReturnRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "openapi.json"
@@ -101,6 +108,39 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
         answers=(
             Answer(200, "The order.", OrderView),
             Answer(404, "No order with this id.", ApiError),
+        ),
+    ),
+    "POST /returns": RouteDoc(
+        summary="Ask to return items of a completed order",
+        description=(
+            "Checked against the order before anything starts: only a COMPLETED "
+            "order, only SKUs on it, at most the units delivered and not already "
+            "returned or being returned, within the return window. The units are "
+            "held, then the return's durable execution starts, named after the "
+            "return id; the same return sent again answers 202 with "
+            "duplicate=true and starts nothing."
+        ),
+        body=ReturnRequest,
+        answers=(
+            Answer(202, "Accepted: the execution is starting.", ReturnAccepted),
+            Answer(400, "Not JSON, or not a valid return.", InvalidReturn),
+            Answer(404, "No such order.", ReturnRefused),
+            Answer(
+                409,
+                "The order is not completed, another return holds the units, or "
+                "the return id is taken by another request.",
+                ReturnRefused,
+            ),
+            Answer(413, "Over ORDERFLOW_MAX_BODY_BYTES.", GatewayError),
+            Answer(422, "The order does not allow this return.", ReturnRefused),
+        ),
+    ),
+    "GET /returns/{return_id}": RouteDoc(
+        summary="Read a return",
+        description="Its status and history, its effects, its approvals.",
+        answers=(
+            Answer(200, "The return.", ReturnView),
+            Answer(404, "No return with this id.", ApiError),
         ),
     ),
     "GET /health": RouteDoc(

@@ -1,4 +1,4 @@
-"""GET /orders/{order_id}: the order's read model and ledger; GET /health."""
+"""GET /orders/{order_id}, GET /returns/{return_id}: read models; GET /health."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.http_errors import json_error, register_error_handlers
 from orderflow.parts.readmodel import subject_answer
+from orderflow.processes.returns.answer import return_answer
 from orderflow.registry import ORDERS
 
 SETTINGS = Settings.from_env()
@@ -39,6 +40,18 @@ def get_order(order_id: str) -> Response[dict[str, Any]]:
         return json_error(HTTPStatus.NOT_FOUND, "not_found", f"no order {order_id}")
     body = subject_answer(store, record)
     body["effects"] = [asdict(e) for e in store.list_effects(order_id)]
+    return Response(
+        status_code=HTTPStatus.OK, content_type="application/json", body=body
+    )
+
+
+@app.get("/returns/<return_id>")
+def get_return(return_id: str) -> Response[dict[str, Any]]:
+    """The return's status, history, approvals and effects."""
+    body = return_answer(store, return_id)
+    if body is None:
+        missing = f"no return {return_id}"
+        return json_error(HTTPStatus.NOT_FOUND, "not_found", missing)
     return Response(
         status_code=HTTPStatus.OK, content_type="application/json", body=body
     )

@@ -46,6 +46,9 @@ from orderflow.parts.deps import StepDeps
 from orderflow.processes.expenses.workflow import make_workflow as make_expense_workflow
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.status import OrderStatus
+from orderflow.processes.returns.deps import ReturnDeps
+from orderflow.processes.returns.settings import ReturnSettings
+from orderflow.processes.returns.workflow import make_workflow as make_return_workflow
 from tests.utils.deployed import Deployed, LambdaContext, deployed
 from tests.utils.monitoring import (
     history,
@@ -63,6 +66,8 @@ WORKFLOW = STACK.physical_name("OrderWorkflowFunction")
 WORKFLOW_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{WORKFLOW}:live"
 EXPENSES = STACK.physical_name("ExpenseWorkflowFunction")
 EXPENSES_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{EXPENSES}:live"
+RETURNS = STACK.physical_name("ReturnWorkflowFunction")
+RETURNS_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{RETURNS}:live"
 # A callback id is opaque: which durable function it belongs to, by id (the
 # order workflow's unless a test says otherwise).
 CALLBACK_OWNERS: dict[str, str] = {}
@@ -263,20 +268,33 @@ def test_status_events_holds_exactly_what_it_calls(
             at=decided.isoformat(),
         )  # fmt: skip
         monkeypatch.setitem(CALLBACK_OWNERS, "cb-3", EXPENSES_ALIAS)
+        store.create_subject("return", "RET-2002", {}, at=recent.isoformat())
+        store.set_status("RET-2002", "AWAITING_APPROVAL", at=recent.isoformat())
+        store.put_approval(
+            ApprovalRequest(
+                "cb-4", "RET-2002", "a@example.com", recent.isoformat(), asked
+            )
+        )
+        store.decide_approval(
+            "cb-4", status="REJECTED", decided_by="a@example.com",
+            at=decided.isoformat(),
+        )  # fmt: skip
+        monkeypatch.setitem(CALLBACK_OWNERS, "cb-4", RETURNS_ALIAS)
         recorded.clear()
         events = (
             status_event("timed-out"),
             status_event_of("timed-out", EXPENSES),
+            status_event_of("timed-out", RETURNS),
             schedule_event(),
         )
         with Stubber(running.module.lambda_client) as stub:
-            for _ in range(2):
+            for _ in range(3):
                 stub.add_response(
                     "get_durable_execution_history",
                     {"Events": history("capture-retried")},
                 )
-            stub.add_response("send_durable_execution_callback_success", {})
-            stub.add_response("send_durable_execution_callback_success", {})
+            for _ in range(3):
+                stub.add_response("send_durable_execution_callback_success", {})
             for event in events:
                 running.module.lambda_handler(event, LambdaContext())
             stub.assert_no_pending_responses()
@@ -317,6 +335,13 @@ def test_approval_api_holds_exactly_what_it_calls(
         _ask(store, lost, "cb-4", "EXP-GONE")
         for callback_id in ("cb-3", "cb-4"):
             monkeypatch.setitem(CALLBACK_OWNERS, callback_id, EXPENSES_ALIAS)
+        # And a return's, of the returns workflow.
+        ret, gone = mint_token(bytes([3] * 24)), mint_token(bytes([5] * 24))
+        store.create_subject("return", "RET-1", {"order_id": "ORD-1002"}, at="t0")
+        _ask(store, ret, "cb-5", "RET-1")
+        _ask(store, gone, "cb-6", "RET-GONE")
+        for callback_id in ("cb-5", "cb-6"):
+            monkeypatch.setitem(CALLBACK_OWNERS, callback_id, RETURNS_ALIAS)
         recorded.clear()
         client = boto3.client("lambda")
         desk = running.module.desk
@@ -338,11 +363,12 @@ def test_approval_api_holds_exactly_what_it_calls(
         assert request(token, "GET") == request(token, "HEAD") == 200
         assert request(claim, "GET") == 200
         with Stubber(client) as stub:
-            for _ in range(2):
+            for _ in range(3):
                 stub.add_response("send_durable_execution_callback_success", {})
                 stub.add_response("send_durable_execution_callback_failure", {})
             decisions = ((token, 200), (token, 409), (orphan, 500))
-            for link, status in (*decisions, (claim, 200), (lost, 500)):
+            others = ((claim, 200), (lost, 500), (ret, 200), (gone, 500))
+            for link, status in (*decisions, *others):
                 approval = store.get_link(token_hash(link))
                 assert approval is not None
                 csrf = csrf_value(desk.secret, approval)
@@ -429,3 +455,54 @@ def test_expense_workflow_holds_exactly_what_its_steps_call(
 
         assert json.loads(result.result or "{}")["status"] == "APPROVED"
         assert_exact("ExpenseWorkflowFunction", recorded)
+
+
+def test_the_returns_functions_hold_exactly_what_they_call(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with deployed("StartReturnFunction", monkeypatch, STACK) as running:
+        table = running.env["ORDERFLOW_STORE"].removeprefix("dynamodb://")
+        store = DynamoDbStore(table, client=boto3.client("dynamodb"))
+        settings = Settings.from_env(STACK.environment("OrderWorkflowFunction"))
+        order_deps = Deps(
+            store=store, provider=SandboxProvider(store, ""), settings=settings
+        )
+        order = load_event("order-low-risk.json")
+        assert _run_workflow(order_deps, order, approve=False) == "COMPLETED"
+        recorded.clear()
+
+        client = boto3.client("lambda")
+        module = running.module
+        function = running.env["RETURN_WORKFLOW_FUNCTION"]
+        module.starter = LambdaWorkflowStarter(function, client)
+        event = load_event("start-order.apigw.json")
+        event["routeKey"] = event["requestContext"]["routeKey"] = "POST /returns"
+        event["rawPath"] = event["requestContext"]["http"]["path"] = "/returns"
+        event["body"] = json.dumps(load_event("return-small.json"))
+        with Stubber(client) as stub:
+            stub.add_response(
+                "invoke", {"StatusCode": 202, "DurableExecutionArn": "arn:exec:RET"}
+            )
+            response = module.lambda_handler(event, LambdaContext())
+        assert response["statusCode"] == 202, response
+        assert_exact("StartReturnFunction", recorded)
+
+        env = STACK.environment("ReturnWorkflowFunction")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        deps = ReturnDeps(
+            store=store,
+            provider=SandboxProvider(store, ""),
+            settings=Settings.from_env(env),
+            returns=ReturnSettings.from_env(env),
+        )
+        recorded.clear()
+        handler = durable_execution(make_return_workflow(lambda: deps))
+        with DurableFunctionTestRunner(handler=handler, poll_interval=0.02) as runner:
+            result = runner.run(
+                input=json.dumps(load_event("return-small.json")),
+                execution_name="RET-1001",
+                execution_timeout=60,
+            )
+        assert json.loads(result.result or "{}")["status"] == "REFUNDED"
+        assert_exact("ReturnWorkflowFunction", recorded)

@@ -2,7 +2,7 @@
 
 The guards (tests/utils/durable_guards.py) learn the durable functions from the
 template and check them against orderflow/registry.py. They pass on
-template.yaml; on a copy with a second durable function (ReturnWorkflowFunction,
+template.yaml; on a copy with a second durable function (InvoiceWorkflowFunction,
 a copy of the order workflow) and none of its wiring, each reports what is
 missing; with the wiring added, one list entry per place, they pass again.
 """
@@ -23,19 +23,19 @@ from tests.utils.monitoring import Monitor, deployed_monitor
 from tests.utils.template import load
 
 Template = dict[str, Any]
-RETURNS = dataclasses.replace(
+INVOICES = dataclasses.replace(
     ORDERS,
-    kind="return",
-    function="ReturnWorkflowFunction",
-    function_name="return-workflow",
+    kind="invoice",
+    function="InvoiceWorkflowFunction",
+    function_name="invoice-workflow",
     approvals=None,
 )
-WITH_RETURNS = (*PROCESSES, RETURNS)
+WITH_INVOICES = (*PROCESSES, INVOICES)
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
-RETURNS_NAME = "${AWS::StackName}-return-workflow"
+INVOICES_NAME = "${AWS::StackName}-invoice-workflow"
 ORDERS_NAME = "${AWS::StackName}-order-workflow"
-NEW = "ReturnWorkflowFunction"
-DEPLOYED = [p.function for p in PROCESSES]  # in the template's order
+NEW = "InvoiceWorkflowFunction"
+DEPLOYED = list(guards.durable_functions(load()))  # in the template's order
 NAMES = [f"${{AWS::StackName}}-{p.function_name}" for p in PROCESSES]
 
 
@@ -47,10 +47,10 @@ def monitor() -> Iterator[Monitor]:
 
 
 def unwired() -> Template:
-    """template.yaml plus a copy of the order workflow, named return-workflow."""
+    """template.yaml plus a copy of the order workflow, named invoice-workflow."""
     template = load()
     workflow = copy.deepcopy(template["Resources"]["OrderWorkflowFunction"])
-    workflow["Properties"]["FunctionName"] = {"Fn::Sub": RETURNS_NAME}
+    workflow["Properties"]["FunctionName"] = {"Fn::Sub": INVOICES_NAME}
     template["Resources"][NEW] = workflow
     return template
 
@@ -69,16 +69,18 @@ def _statement(template: Template, function: str, sid: str) -> dict[str, Any]:
 
 
 def wired() -> Template:
-    """``unwired()`` with the returns workflow added wherever a durable one goes."""
+    """``unwired()`` with the invoice workflow added wherever a durable one goes."""
     template = unwired()
     resources = template["Resources"]
     log_group = copy.deepcopy(resources["OrderWorkflowLogGroup"])
-    log_group["Properties"]["LogGroupName"] = {"Fn::Sub": f"/aws/lambda/{RETURNS_NAME}"}
-    resources["ReturnWorkflowLogGroup"] = log_group
-    resources[NEW]["Properties"]["LoggingConfig"] = {
-        "LogGroup": {"Ref": "ReturnWorkflowLogGroup"}
+    log_group["Properties"]["LogGroupName"] = {
+        "Fn::Sub": f"/aws/lambda/{INVOICES_NAME}"
     }
-    arn = {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}:*"}
+    resources["InvoiceWorkflowLogGroup"] = log_group
+    resources[NEW]["Properties"]["LoggingConfig"] = {
+        "LogGroup": {"Ref": "InvoiceWorkflowLogGroup"}
+    }
+    arn = {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}:*"}
     for function, sid in (
         ("ApprovalApiFunction", "CompleteApprovalCallbacks"),
         ("StatusEventsFunction", "WorkflowExecutions"),
@@ -86,14 +88,14 @@ def wired() -> Template:
         _statement(template, function, sid)["Resource"].append(arn)
     rule = resources["StatusEventsFunction"]["Properties"]["Events"]["StatusChange"]
     rule["Properties"]["Pattern"]["detail"]["functionArn"].append(
-        {"prefix": {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}:"}}
+        {"prefix": {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}:"}}
     )
     return template
 
 
 def _all_guards(template: Template, monitor: Monitor) -> list[str]:
     return [
-        *guards.check_registry(template, WITH_RETURNS),
+        *guards.check_registry(template, WITH_INVOICES),
         *guards.check_durable_settings(template),
         *guards.check_invoked_through_alias(template),
         *guards.check_grants(template),
@@ -133,8 +135,8 @@ def test_an_unregistered_durable_function_is_reported() -> None:
 
 
 def test_a_registered_process_without_its_durable_function_is_reported() -> None:
-    assert guards.check_registry(load(), WITH_RETURNS) == [
-        f"{NEW}: registered for return, not durable"
+    assert guards.check_registry(load(), WITH_INVOICES) == [
+        f"{NEW}: registered for invoice, not durable"
     ]
 
 
@@ -144,7 +146,7 @@ def test_a_durable_function_named_unlike_its_registration_is_reported() -> None:
         "Fn::Sub": "${AWS::StackName}-returns"
     }
 
-    (problem,) = guards.check_registry(template, WITH_RETURNS)
+    (problem,) = guards.check_registry(template, WITH_INVOICES)
 
     assert problem.startswith(f"{NEW}: FunctionName")
 
@@ -196,11 +198,11 @@ SETTINGS = [
     ),
     (_drop((NEW, "Properties", "LoggingConfig")), "no log group of its own"),
     (
-        _set(("ReturnWorkflowLogGroup", "Properties", "LogGroupName"), "/x"),
-        f"its log group is not /aws/lambda/{RETURNS_NAME}",
+        _set(("InvoiceWorkflowLogGroup", "Properties", "LogGroupName"), "/x"),
+        f"its log group is not /aws/lambda/{INVOICES_NAME}",
     ),
     (
-        _drop(("ReturnWorkflowLogGroup", "Properties", "RetentionInDays")),
+        _drop(("InvoiceWorkflowLogGroup", "Properties", "RetentionInDays")),
         "its log group keeps logs forever",
     ),
 ]
@@ -232,9 +234,9 @@ def test_each_missing_durable_setting_is_reported(
 @pytest.mark.parametrize(
     "value",
     [
-        {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}"},
-        {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}:$LATEST"},
-        {"Fn::Sub": RETURNS_NAME},
+        {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}"},
+        {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}:$LATEST"},
+        {"Fn::Sub": INVOICES_NAME},
         {"Fn::GetAtt": [NEW, "Arn"]},
         {"Ref": NEW},
     ],
@@ -259,7 +261,7 @@ def test_an_invoke_permission_on_a_durable_function_but_not_its_alias_is_reporte
     invoke = _statement(template, "StartOrderFunction", "StartOrderExecutions")
     invoke["Resource"] = [
         invoke["Resource"],
-        {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}:*"},
+        {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}:*"},
     ]
 
     assert guards.check_invoked_through_alias(template) == [
@@ -270,7 +272,7 @@ def test_an_invoke_permission_on_a_durable_function_but_not_its_alias_is_reporte
 @pytest.mark.parametrize(
     "value",
     [
-        {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}:live"},
+        {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}:live"},
         {"Ref": f"{NEW}.Alias"},
     ],
     ids=["alias-arn", "alias-ref"],
@@ -286,11 +288,11 @@ def test_a_caller_naming_the_alias_passes(value: Any) -> None:
 def test_callbacks_and_history_of_an_unwired_durable_function_are_reported() -> None:
     assert guards.check_grants(unwired()) == [
         "ApprovalApiFunction: may not lambda:SendDurableExecutionCallbackSuccess, "
-        f"lambda:SendDurableExecutionCallbackFailure on {RETURNS_NAME} "
-        f"(function:{RETURNS_NAME}:*)",
+        f"lambda:SendDurableExecutionCallbackFailure on {INVOICES_NAME} "
+        f"(function:{INVOICES_NAME}:*)",
         "StatusEventsFunction: may not lambda:GetDurableExecutionHistory, "
-        f"lambda:SendDurableExecutionCallbackSuccess on {RETURNS_NAME} "
-        f"(function:{RETURNS_NAME}:*)",
+        f"lambda:SendDurableExecutionCallbackSuccess on {INVOICES_NAME} "
+        f"(function:{INVOICES_NAME}:*)",
     ]
 
 
@@ -302,7 +304,7 @@ def test_one_callback_action_missing_on_a_durable_function_is_reported() -> None
     assert guards.check_grants(template) == [
         "ApprovalApiFunction: may not lambda:SendDurableExecutionCallbackFailure on "
         f"{name} (function:{name}:*)"
-        for name in sorted([*NAMES, RETURNS_NAME])
+        for name in sorted([*NAMES, INVOICES_NAME])
     ]
 
 
@@ -335,11 +337,11 @@ def test_a_rule_prefix_wider_than_the_function_name_is_reported(
     template = wired()
     rule = template["Resources"]["StatusEventsFunction"]["Properties"]["Events"]
     prefixes = rule["StatusChange"]["Properties"]["Pattern"]["detail"]["functionArn"]
-    prefixes[-1] = {"prefix": {"Fn::Sub": f"{FUNCTION_ARN}{RETURNS_NAME}"}}
+    prefixes[-1] = {"prefix": {"Fn::Sub": f"{FUNCTION_ARN}{INVOICES_NAME}"}}
 
     problems = guards.check_status_rule(template, monitor.matches)
 
-    assert problems[0] == f"{NEW}: the rule also matches orderflow-return-workflow-v2"
+    assert problems[0] == f"{NEW}: the rule also matches orderflow-invoice-workflow-v2"
     assert problems[1].startswith("the rule's functionArn {'prefix': 'arn:aws:lambda")
     assert len(problems) == 2
 

@@ -55,7 +55,10 @@ class ReturnParcels:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReturnParcels:
         """From ``ORDERFLOW_SANDBOX_RETURN_ARRIVES`` and ``..._INSPECTION``."""
         env = os.environ if env is None else env
-        return cls.parse(env.get(ARRIVES_ENV, ""), env.get(INSPECTION_ENV, ""))
+        return cls.parse(
+            env.get("ORDERFLOW_SANDBOX_RETURN_ARRIVES", ""),
+            env.get("ORDERFLOW_SANDBOX_RETURN_INSPECTION", ""),
+        )
 
     def next_scan(self, effects: list[Effect], label: Effect) -> tuple[str, int] | None:
         """The next event of ``label``'s parcel: (action, damaged units), or None."""

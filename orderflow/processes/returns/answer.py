@@ -1,16 +1,6 @@
-"""What ``GET /returns/{return_id}`` answers: the read model and the return's effects.
+"""What ``GET /returns/{return_id}`` (functions/order_status) answers.
 
-The route itself joins functions/order_status/app.py together with its
-template.yaml event (the template guard refuses a resolver route that API
-Gateway never sends):
-
-    @app.get("/returns/<return_id>")
-    def get_return(return_id: str) -> Response[dict[str, Any]]:
-        body = return_answer(store, return_id)
-        if body is None:
-            missing = f"no return {return_id}"
-            return json_error(HTTPStatus.NOT_FOUND, "not_found", missing)
-        return Response(HTTPStatus.OK, "application/json", body)
+The read model, its approvals, and the return's effects in the order's ledger.
 """
 
 from __future__ import annotations
