@@ -1,5 +1,7 @@
 """The crash matrix, reduced to a sample, and proof its checks catch a double effect.
 
+Every registered process's paths run (tests/proofs/<kind>.py).
+
 ``python -m tests.crash.matrix --full`` runs every boundary (docs/crash-matrix.md).
 """
 
@@ -14,8 +16,10 @@ from orderflow.ports import (
     Providers,
     ShippingProvider,
 )
+from orderflow.processes.orders.deps import Deps
+from orderflow.processes.orders.ledger import Books
+from orderflow.registry import PROCESSES
 from tests.crash.matrix import (
-    PATHS,
     REDUCED_RUNS_PER_PATH,
     KillPoint,
     run_matrix,
@@ -23,25 +27,33 @@ from tests.crash.matrix import (
     table,
     violations,
 )
+from tests.proofs import proof, proofs
 
-# The workflow as it stands has 102 boundaries over the eight paths; a path that
+ORDER = proof("order")
+# The order's workflow has 102 boundaries over its eight paths; a path that
 # lost its boundaries (a broken enumeration) must not pass as "no violations".
-MIN_BOUNDARIES = 90
 MIN_RUNS = 56
 
 
 def test_a_sample_of_the_crash_matrix_keeps_every_invariant() -> None:
     reports = run_matrix(runs_per_path=REDUCED_RUNS_PER_PATH)
 
-    assert [r.path.name for r in reports] == [p.name for p in PATHS]
-    assert sum(len(r.boundaries) for r in reports) >= MIN_BOUNDARIES
-    assert sum(r.runs for r in reports) >= MIN_RUNS
+    assert [(r.kind, r.path.name) for r in reports] == [
+        (p.kind, path.name) for p in proofs() for path in p.paths
+    ]
+    assert {r.kind for r in reports} == {p.kind for p in PROCESSES}
+    for p in proofs():
+        found = [b for r in reports if r.kind == p.kind for b in r.boundaries]
+        assert len(found) >= p.min_boundaries, (p.kind, len(found))
+    assert sum(r.runs for r in reports if r.kind == "order") >= MIN_RUNS
     assert all(r.runs >= min(len(r.boundaries), 4) for r in reports)
     assert [v for r in reports for v in r.violations] == [], table(reports)
 
 
 def test_a_recovery_killed_too_keeps_every_invariant() -> None:
-    chosen = [p for p in PATHS if p.name in ("approve", "compensate", "reship")]
+    chosen = [(ORDER, ORDER.path(n)) for n in ("approve", "compensate", "reship")]
+    expense = proof("expense")
+    chosen.append((expense, expense.path("approved")))
 
     reports = run_matrix(chosen, runs_per_path=4, again=True)
 
@@ -85,28 +97,35 @@ class WithForgetfulPayment:
         self.shipping: ShippingProvider = inner.shipping
 
 
+def forgetful(deps: Deps) -> Deps:
+    """The order's deps with payment's idempotency taken away."""
+    deps.provider = WithForgetfulPayment(deps.provider)
+    return deps
+
+
 def test_the_checks_catch_a_capture_made_twice_by_a_provider_without_idempotency() -> (
     None
 ):
-    path = next(p for p in PATHS if p.name == "auto-approve")
-    clean = run_path(path, wrap=WithForgetfulPayment)
+    path = ORDER.path("auto-approve")
+    clean = run_path(ORDER, path, adapt=forgetful)
     [capture] = [b for b in clean.killer.boundaries if b.name == "capture-payment"]
-    assert violations(path, clean.snapshot, clean.snapshot) == []
+    assert violations(ORDER, path, clean.snapshot, clean.snapshot) == []
 
     # Killed before the capture's checkpoint, the step runs again: a second
     # capture under a new key. Reconciliation refunds it, so the order still
     # completes with the right net amount; the checks must see through that.
     crashed = run_path(
-        path, (capture, KillPoint.BEFORE_CHECKPOINT), wrap=WithForgetfulPayment
+        ORDER, path, (capture, KillPoint.BEFORE_CHECKPOINT), adapt=forgetful
     )
-    found = violations(path, crashed.snapshot, clean.snapshot)
+    found = violations(ORDER, path, crashed.snapshot, clean.snapshot)
 
     assert crashed.killer.fired
     assert crashed.snapshot.status == "COMPLETED"
-    assert crashed.snapshot.books.net_cents == clean.snapshot.books.net_cents
+    net = Books.from_effects(crashed.snapshot.effects).net_cents
+    assert net == Books.from_effects(clean.snapshot.effects).net_cents
     assert any("effects the clean run did not make" in v for v in found), found
     assert any("captured, refunded, reserved, released" in v for v in found), found
     # Killed before the call, nothing was captured yet: one capture, no violation.
-    before = run_path(path, (capture, KillPoint.BEFORE_CALL), wrap=WithForgetfulPayment)
+    before = run_path(ORDER, path, (capture, KillPoint.BEFORE_CALL), adapt=forgetful)
     assert before.killer.fired
-    assert violations(path, before.snapshot, clean.snapshot) == []
+    assert violations(ORDER, path, before.snapshot, clean.snapshot) == []

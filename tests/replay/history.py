@@ -3,8 +3,10 @@
 A history is the execution's operations in the service's own JSON shape
 (``Operation.to_json_dict``: Id, ParentId, Type, SubType, Name, Status and the
 details holding the result or error) minus what differs from run to run: the
-timestamps and the callback ids, which embed the execution's ARN. Two execution
-stores for the testing SDK's runner work with them:
+timestamps and the callback ids, which embed the execution's ARN.
+
+Each process's histories sit in histories/<kind>/ (tests/proofs/<kind>.py
+names its recorded paths). Two execution stores for the runner:
 
 - ``RecordingStore`` keeps the operations as they stood each time an invocation
   ended (each suspension), for the recorder (tests/replay/record.py);
@@ -77,8 +79,17 @@ def from_json(
     return operations
 
 
+def names(kind: str) -> list[str]:
+    """The histories of process ``kind``, as ``<kind>/<file stem>``.
+
+    Only the top level of histories/<kind>/ counts: histories/<kind>/retired/
+    keeps the histories of executions another function version still serves.
+    """
+    return sorted(f"{kind}/{p.stem}" for p in (HISTORIES / kind).glob("*.json"))
+
+
 def load(name: str) -> dict[str, Any]:
-    """The history file ``name`` (without .json), parsed."""
+    """The history file ``name`` (``<kind>/<stem>``, without .json), parsed."""
     parsed: dict[str, Any] = json.loads((HISTORIES / f"{name}.json").read_text())
     return parsed
 
@@ -86,7 +97,7 @@ def load(name: str) -> dict[str, Any]:
 def save(name: str, history: dict[str, Any]) -> Path:
     """Write ``history`` as histories/``name``.json, with the SDK version."""
     path = HISTORIES / f"{name}.json"
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"sdk": version(SDK), **history}, indent=1) + "\n")
     return path
 

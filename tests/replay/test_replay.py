@@ -1,12 +1,13 @@
 """Replay every recorded execution history against the current workflow code.
 
-Each history (tests/replay/histories/, written by ``python -m tests.replay.record``)
-becomes the existing state of a new execution in the testing SDK's runner; the
-runner's first invocation of the current handler replays it, and the SDK checks
-every recorded operation against the one the code asks for at its position
-(``validate_checkpoint``: type, subtype, name, parent). A mismatch fails the
-execution with a NonDeterministicExecutionError naming both operations, as it
-would fail an order in flight after a deploy. docs/changing-workflows.md says
+Each history of every registered process (tests/replay/histories/<kind>/,
+written by ``python -m tests.replay.record``) becomes the existing state of a
+new execution in the testing SDK's runner; the runner's first invocation of the
+current handler replays it, and the SDK checks every recorded operation against
+the one the code asks for at its position (``validate_checkpoint``: type,
+subtype, name, parent). A mismatch fails the execution with a
+NonDeterministicExecutionError naming both operations, as it would fail an
+execution in flight after a deploy. docs/changing-workflows.md says
 what to do when one of these fails.
 """
 
@@ -32,11 +33,14 @@ from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestR
 import functions.order_workflow.app as workflow_app
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.records import Effect
-from tests.replay.history import HISTORIES, SeededStore, load, to_json
-from tests.replay.record import fixed_clock_deps
+from orderflow.registry import PROCESSES
+from tests.proofs import Path as ProofPath
+from tests.proofs import proof
+from tests.replay.history import SeededStore, load, names, to_json
+from tests.replay.record import stopped_clock
 from tests.workflow.conftest import RESULT_TIMEOUT_SECONDS, Harness, body, build_harness
 
-NAMES = sorted(p.stem for p in HISTORIES.glob("*.json"))
+NAMES = [name for p in PROCESSES for name in names(p.kind)]
 COMPLETED = [n for n in NAMES if n.endswith("-completed")]
 IN_FLIGHT = [n for n in NAMES if not n.endswith("-completed")]
 
@@ -47,7 +51,7 @@ class Replay:
 
     name: str
     history: dict[str, Any]
-    harness: Harness
+    harness: Harness[Any]
     executions: SeededStore
     arn: str
 
@@ -92,17 +96,30 @@ class Replay:
 
 @pytest.fixture
 def replay(tmp_path: Path) -> Iterator[Callable[..., Replay]]:
-    """Start a history as a new execution: ``replay(name, history=None)``."""
+    """Start a history as a new execution: ``replay("<kind>/<name>", history=None)``."""
     with ExitStack() as stack:
 
         def start(name: str, history: dict[str, Any] | None = None) -> Replay:
             history = history or load(name)
-            store = SqliteStore(tmp_path / f"{name}.db")
+            kind, stem = name.split("/", 1)
+            store = SqliteStore(tmp_path / f"{kind}-{stem}.db")
             for row in history.get("ledger", []):
                 store.record_effect(Effect(**row))
-            deps = fixed_clock_deps(store, history["faults"], history["settings"])
+            settings = {
+                key: tuple(v) if isinstance(v, list) else v
+                for key, v in history["settings"].items()
+            }
+            path = ProofPath(
+                stem,
+                history["input"],
+                history.get("status") or history["result"]["status"],
+                faults=history["faults"],
+                settings=settings,
+            )
+            of_kind = proof(kind)
+            deps = of_kind.make_deps(store, path, stopped_clock)
             executions = SeededStore(history["operations"])
-            h = build_harness(deps, execution_store=executions)
+            h = build_harness(of_kind, deps, execution_store=executions)
             stack.callback(h.runner.close)
             arn = h.start(history["input"])
             return Replay(name, history, h, executions, arn)
@@ -125,7 +142,7 @@ def test_completed_history_replays_to_its_result_in_one_invocation_adding_nothin
 
 
 @pytest.mark.parametrize("name", IN_FLIGHT)
-def test_in_flight_history_resumes_and_the_order_reaches_its_recorded_status(
+def test_in_flight_history_resumes_and_the_subject_reaches_its_recorded_status(
     replay: Callable[..., Replay], name: str
 ) -> None:
     r = replay(name)
@@ -158,14 +175,30 @@ def _failure(r: Replay) -> str:
     return str(error.message)
 
 
+@pytest.mark.parametrize("kind", [p.kind for p in PROCESSES])
+def test_a_history_whose_first_operation_was_named_otherwise_fails_to_replay(
+    replay: Callable[..., Replay], kind: str
+) -> None:
+    [name, *_] = [n for n in IN_FLIGHT if n.startswith(f"{kind}/")]
+    history = load(name)
+    first = history["operations"][0]
+    was = first["Name"]
+    first["Name"] = f"old-{was}"  # recorded by a version that called it so
+
+    message = _failure(replay(f"{kind}/renamed", history))
+
+    assert f"name checkpoint='old-{was}' current=" in message
+    assert was in message
+
+
 def test_a_renamed_operation_fails_the_replay_naming_it(
     replay: Callable[..., Replay],
 ) -> None:
-    history = load("one-approver-awaiting-approval")
+    history = load("order/one-approver-awaiting-approval")
     for op in history["operations"]:  # recorded by a version that called it so
         op["Name"] = op["Name"].replace("wait-for-approval-1", "ask-approver-1")
 
-    message = _failure(replay("renamed", history))
+    message = _failure(replay("order/renamed", history))
 
     assert "name checkpoint='ask-approver-1' current='wait-for-approval-1'" in message
 
@@ -173,13 +206,13 @@ def test_a_renamed_operation_fails_the_replay_naming_it(
 def test_reordered_operations_fail_the_replay_naming_both(
     replay: Callable[..., Replay],
 ) -> None:
-    history = load("auto-approve-completed")
+    history = load("order/auto-approve-completed")
     ops = history["operations"]
     reserve, authorize = ops[3], ops[4]  # ids come from positions: swap the rest
     for key in ("Name", "StepDetails"):
         reserve[key], authorize[key] = authorize[key], reserve[key]
 
-    message = _failure(replay("reordered", history))
+    message = _failure(replay("order/reordered", history))
 
     # The code passes an Op (a StrEnum): the SDK shows its repr.
     assert "name checkpoint='authorize-payment' current=" in message
@@ -197,7 +230,7 @@ def test_code_that_inserts_a_step_fails_the_replay_of_an_order_in_flight(
 
     monkeypatch.setattr(workflow_app, "_approve", with_fraud_check)
 
-    message = _failure(replay("one-approver-awaiting-approval"))
+    message = _failure(replay("order/one-approver-awaiting-approval"))
 
     assert "type checkpoint='CONTEXT' current='STEP'" in message
     assert "name checkpoint='wait-for-approval-1' current='check-fraud'" in message

@@ -3,6 +3,8 @@
 The runner is a fake durable-execution backend, not a mock: each suspension
 (an approval, a retry delay) ends the invocation, and the next one replays the
 handler from the top against the checkpoints, exactly as Lambda does.
+``build_harness`` takes any registered process's proof (tests/proofs/); the
+``harness`` fixture builds the order's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 from aws_durable_execution_sdk_python import durable_execution
@@ -22,12 +24,16 @@ from aws_durable_execution_sdk_python_testing.runner import (
 )
 from aws_durable_execution_sdk_python_testing.stores.base import ExecutionStore
 
-from functions.order_workflow.app import make_workflow
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
+from orderflow.parts.deps import StepDeps
 from orderflow.ports import Providers, Store
 from orderflow.processes.orders.deps import Deps
+from tests.proofs import Proof
+from tests.proofs.order import PROOF as ORDER
 from tests.utils.crash import ProcessKilled
+
+D = TypeVar("D", bound=StepDeps)
 
 # The approval time-out runs on the real clock (skip_time does not skip it).
 RESULT_TIMEOUT_SECONDS = 30
@@ -115,11 +121,12 @@ class CountingStore:
 
 
 @dataclass
-class Harness:
-    """One runner around the real workflow handler, bound to one Deps."""
+class Harness(Generic[D]):
+    """One runner around a process's real workflow handler, bound to one set of deps."""
 
     runner: DurableFunctionTestRunner
-    deps: Deps
+    deps: D
+    id_field: str = "order_id"  # the input's field that names the execution
     invocations: list[int] = field(default_factory=lambda: [0])
     # What each invocation returned to the runner (Status, Result or Error).
     outputs: list[dict[str, Any]] = field(default_factory=list)
@@ -134,18 +141,20 @@ class Harness:
         """How many times Lambda invoked the handler (1 + replays)."""
         return self.invocations[0]
 
-    def run(self, order: dict[str, Any]) -> DurableFunctionTestResult:
-        """Run ``order`` to its end; for orders that need no human."""
+    def run(
+        self, subject: dict[str, Any], timeout: int = RESULT_TIMEOUT_SECONDS
+    ) -> DurableFunctionTestResult:
+        """Run ``subject`` to its end; for subjects that need no human."""
         return self.runner.run(
-            input=json.dumps(order),
-            execution_name=str(order.get("order_id", "no-id")),
-            execution_timeout=RESULT_TIMEOUT_SECONDS,
+            input=json.dumps(subject),
+            execution_name=str(subject.get(self.id_field, "no-id")),
+            execution_timeout=timeout,
         )
 
-    def start(self, order: dict[str, Any]) -> str:
-        """Start ``order`` without waiting; its execution ARN."""
+    def start(self, subject: dict[str, Any]) -> str:
+        """Start ``subject`` without waiting; its execution ARN."""
         return self.runner.run_async(
-            input=json.dumps(order), execution_name=order["order_id"]
+            input=json.dumps(subject), execution_name=subject[self.id_field]
         )
 
     def callback_id(self, arn: str, n: int = 1) -> str:
@@ -173,27 +182,25 @@ class Harness:
 
 
 def build_harness(
-    deps: Deps,
+    proof: Proof[D],
+    deps: D,
     *,
-    wrap: Callable[[Providers], Providers] | None = None,
     execution_store: ExecutionStore | None = None,
     plugins: list[Any] | None = None,
     redelivery_seconds: int | None = None,
-) -> Harness:
-    """A Harness around the real handler bound to ``deps``; close its runner.
+    poll_interval: float = 0.02,
+) -> Harness[D]:
+    """A Harness around ``proof``'s real handler bound to ``deps``; close its runner.
 
-    ``wrap`` replaces the providers with a wrapper around them (a crash injector);
     ``execution_store`` is where the runner keeps the executions' checkpoints;
     ``plugins`` are the SDK's instrumentation plugin factories for the handler;
     ``redelivery_seconds`` replaces the runner's 5 s wait before it invokes the
     handler again after a failed invocation (its ``RETRY_BACKOFF_SECONDS``, real
     time: ``skip_time`` does not skip it).
     """
-    if wrap is not None:
-        deps.provider = wrap(deps.provider)
     invocations = [0]
     outputs: list[dict[str, Any]] = []
-    inner = durable_execution(make_workflow(lambda: deps), plugins=plugins)
+    inner = durable_execution(proof.make_workflow(lambda: deps), plugins=plugins)
 
     def handler(event: Any, context: Any) -> Any:
         invocations[0] += 1
@@ -207,16 +214,24 @@ def build_harness(
         return output
 
     runner = DurableFunctionTestRunner(
-        handler=handler, poll_interval=0.02, store=execution_store
+        handler=handler, poll_interval=poll_interval, store=execution_store
     )
     if redelivery_seconds is not None:
         runner._executor.RETRY_BACKOFF_SECONDS = redelivery_seconds
-    return Harness(runner=runner, deps=deps, invocations=invocations, outputs=outputs)
+    return Harness(
+        runner=runner,
+        deps=deps,
+        id_field=proof.process.id_field,
+        invocations=invocations,
+        outputs=outputs,
+    )
 
 
 @pytest.fixture
-def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
-    """Build a Harness: ``harness(faults="...", store=..., wrap=..., **settings)``.
+def harness(
+    make_deps: Callable[..., Deps],
+) -> Iterator[Callable[..., Harness[Deps]]]:
+    """The order's Harness: ``harness(faults="...", store=..., wrap=..., **settings)``.
 
     ``wrap`` replaces the providers with a wrapper around them (a crash injector).
     """
@@ -227,7 +242,7 @@ def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
             store: Any = None,
             wrap: Callable[[Providers], Providers] | None = None,
             **settings: object,
-        ) -> Harness:
+        ) -> Harness[Deps]:
             deps = make_deps(faults, **settings)
             if store is not None:
                 deps = Deps(
@@ -235,7 +250,9 @@ def harness(make_deps: Callable[..., Deps]) -> Iterator[Callable[..., Harness]]:
                     provider=SandboxProvider(store, faults, seed=7),
                     settings=deps.settings,
                 )
-            h = build_harness(deps, wrap=wrap)
+            if wrap is not None:
+                deps.provider = wrap(deps.provider)
+            h = build_harness(ORDER, deps)
             stack.callback(h.runner.close)
             return h
 

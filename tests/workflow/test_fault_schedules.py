@@ -1,19 +1,15 @@
 """A property over random fault schedules: whatever the providers do, the books hold.
 
-Each example runs one order through the real workflow in the testing runner,
-with a random ``ORDERFLOW_FAULTS`` schedule: transient failures (before the
-provider acts, or after it: a lost answer), refusals, provider bugs that apply
-an effect twice, and parcels held up, stuck or returned, on any provider call,
-undo or poll. Then:
-
-- the order ends in a terminal status, and the read model agrees;
-- a COMPLETED order kept exactly what it owes (captured - refunded = total),
-  moved its units once and has one live parcel; a CANCELLED one kept nothing;
-  neither leaves a hold on the card; a FAILED one raised a critical alert;
-- every effect in the ledger carries a key the workflow derives from the order
-  and an operation (or a tracking stage), once: no retry, replay or lost answer
-  made a second effect under a new key. The only other keys are the ``#dup``
-  copies the ``duplicate`` fault plants, and reconciliation undid those.
+For every registered process whose proof has a fault-schedule property
+(``PROOF.faults``, tests/proofs/<kind>.py; the order's is
+tests/proofs/order_faults.py), each example runs one subject through the real
+workflow in the testing runner with a random ``ORDERFLOW_FAULTS`` schedule, on
+the sandbox providers. Then the subject ends in a status the property allows,
+the read model agrees, and the property's own check holds (for the order: the
+books balance as its status implies, and every effect carries a key the
+workflow derives, once). Schedules a random draw may miss are pinned and run
+every time. A process without providers has no property: the fault language
+targets provider calls, which it does not make (tests/proofs/expense.py).
 """
 
 from __future__ import annotations
@@ -21,164 +17,90 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
-from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aws_durable_execution_sdk_python import durable_execution
-from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-from hypothesis import HealthCheck, event, example, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from functions.order_workflow.app import make_workflow
-from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
-from orderflow.config import Settings
-from orderflow.processes.orders.deps import Deps
-from orderflow.processes.orders.ledger import Books
-from orderflow.processes.orders.operations import Op
-from orderflow.processes.orders.status import OrderStatus
-from tests.utils.orders import low_risk_order
+from tests.proofs import FaultProperty, Proof, proofs
+from tests.workflow.conftest import build_harness
 
-TOTAL, UNITS = 64_99, 3
-CALLS = [
-    "inventory.reserve",
-    "payment.authorize",
-    "shipping.create",
-    "payment.capture",
-    "inventory.release",
-    "payment.void",
-    "shipping.cancel",
-    "payment.refund",
-    "shipping.track",
-]
-CALL_KINDS = ["unavailable", "throttled", "timeout", "terminal", "duplicate"]
-STAGES = ("in_transit", "held", "delivered", "returned")
+WITH_FAULTS = [p for p in proofs() if p.faults is not None]
 _ids = itertools.count(1)
 
-# A rule's rate: the first N calls with each key (an int), or each call with a
-# probability (a float): only a probability can refuse a call after an earlier
-# call with the same key acted and lost its answer.
-rate = st.one_of(st.integers(1, 9), st.sampled_from([0.3, 0.6]))
-call_rule = st.tuples(st.sampled_from(CALLS), rate, st.sampled_from(CALL_KINDS))
-delivery_rule = st.tuples(
-    st.just("shipping.delivery"),
-    st.integers(1, 3),
-    st.sampled_from(["delayed", "returned", "stuck"]),
-)
-schedules = st.lists(
-    st.one_of(call_rule, call_rule, delivery_rule), min_size=1, max_size=5
-)
+
+def prop(proof: Proof[Any]) -> FaultProperty:
+    """The proof's fault-schedule property."""
+    assert proof.faults is not None
+    return proof.faults
 
 
-Rule = tuple[str, int | float, str]
-
-
-def run_order(schedule: list[Rule], home: Path) -> tuple[str, Deps]:
-    """One order through the workflow with ``schedule`` injected; its id and deps."""
-    faults = ",".join(
-        f"{target}={f'{n}x' if isinstance(n, int) else n}:{kind}"
-        for target, n, kind in schedule
+def run_schedule(proof: Proof[Any], faults: str) -> tuple[str, list[str]]:
+    """One subject through the workflow with ``faults``; its status, what broke."""
+    fault = prop(proof)
+    subject_id = f"{proof.subject_id(fault.path)}-{next(_ids)}"
+    path = replace(
+        fault.path,
+        input=fault.path.input | {proof.process.id_field: subject_id},
+        faults=faults,
     )
-    store = SqliteStore(home / "orderflow.db")
-    deps = Deps(
-        store=store,
-        provider=SandboxProvider(store, faults, seed=7, stage_seconds=0),
-        settings=Settings(store_url=f"sqlite:{store.path}", faults=faults),
-    )
-    order_id = f"ORD-P-{next(_ids)}"
-    handler = durable_execution(make_workflow(lambda: deps))
-    with DurableFunctionTestRunner(handler=handler, poll_interval=0.01) as runner:
-        result = runner.run(
-            input=json.dumps(low_risk_order(order_id)),
-            execution_name=order_id,
-            execution_timeout=120,
-        )
-    assert result.result is not None, result.error
-    assert json.loads(result.result)["order_id"] == order_id
-    return order_id, deps
+    with tempfile.TemporaryDirectory() as home:
+        store = SqliteStore(Path(home) / "orderflow.db")
+        deps = proof.make_deps(store, path, None)
+        h = build_harness(proof, deps, poll_interval=0.01)
+        with h.runner:
+            result = h.run(path.input, timeout=120)
+        assert result.result is not None, result.error
+        assert json.loads(result.result)[proof.process.id_field] == subject_id
+        record = deps.store.get_subject(subject_id)
+        assert record is not None, f"no read model for {subject_id}"
+        found = fault.check(deps, subject_id)
+    if record.status not in fault.ends:
+        found.append(f"ended {record.status}, not one of {sorted(fault.ends)}")
+    if json.loads(result.result)["status"] != record.status:
+        found.append(f"the result says {result.result}, the read model {record}")
+    return record.status, found
 
 
-def known_keys(order_id: str) -> set[str]:
-    """Every key the workflow derives for the order's effects."""
-    keys = {f"{order_id}:{op}" for op in Op}
-    for shipment in (Op.CREATE_SHIPMENT, Op.RESHIP_ORDER):
-        keys |= {f"{order_id}:{shipment}:{stage}" for stage in STAGES}
-    return keys
-
-
+@pytest.mark.parametrize("proof", WITH_FAULTS, ids=lambda p: p.kind)
 @settings(
     max_examples=25,
     deadline=None,
     derandomize=True,  # the same schedules on every run: CI stays reproducible
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(schedule=schedules)
-# Paths a random draw of 25 may miss, pinned: every repair and every undo.
-@example(schedule=[("payment.capture", 9, "timeout")])
-@example(
-    schedule=[("payment.capture", 1, "duplicate"), ("payment.refund", 2, "timeout")]
-)
-@example(schedule=[("inventory.reserve", 1, "duplicate")])
-@example(
-    schedule=[("shipping.create", 1, "duplicate"), ("shipping.delivery", 1, "returned")]
-)
-@example(schedule=[("shipping.delivery", 2, "returned")])
-@example(
-    schedule=[("payment.capture", 1, "terminal"), ("shipping.cancel", 2, "timeout")]
-)
-# The capture acts and loses its answer; the retry draws a refusal (seed 7:
-# the first draw spares call 1, the second refuses call 2).
-@example(
-    schedule=[("payment.capture", 0.3, "terminal"), ("payment.capture", 1, "timeout")]
-)
-def test_every_fault_schedule_ends_terminal_with_balanced_books(
-    schedule: list[Rule],
+@given(data=st.data())
+def test_every_fault_schedule_ends_terminal_with_the_processes_invariants(
+    proof: Proof[Any], data: st.DataObject
 ) -> None:
-    with tempfile.TemporaryDirectory() as home:
-        order_id, deps = run_order(schedule, Path(home))
-        record = deps.store.get_subject(order_id)
-        effects = deps.store.list_effects(order_id)
-        alerts = deps.store.list_alerts(subject_id=order_id)
+    faults = data.draw(prop(proof).schedules, label="faults")
 
-    assert record is not None
-    status = record.status
+    status, found = run_schedule(proof, faults)
+
     event(f"status: {status}")
-    assert status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED)
-    books = Books.from_effects(effects)
-    if status == OrderStatus.COMPLETED:
-        assert (books.net_cents, books.units_moved) == (TOTAL, UNITS)
-        assert len(books.live_shipments) == 1
-        assert books.held_cents == 0
-    elif status == OrderStatus.CANCELLED:
-        assert (books.net_cents, books.units_moved) == (0, 0)
-        assert books.live_shipments == ()
-        assert books.held_cents == 0
-    else:
-        assert any(a.severity == "critical" for a in alerts), record.detail
-
-    keys = Counter(e.idempotency_key for e in effects)
-    assert set(keys.values()) <= {1}
-    derived = known_keys(order_id)
-    for key in keys:
-        base = key.removesuffix("#dup")
-        assert base in derived or base.startswith(
-            f"{order_id}:{Op.CANCEL_EXTRA_SHIPMENTS}:"
-        ), key
+    assert found == []
 
 
-def test_the_schedule_strategy_reaches_every_outcome() -> None:
+@pytest.mark.parametrize(
+    ("proof", "faults"),
+    [(p, faults) for p in WITH_FAULTS for faults in prop(p).pinned],
+    ids=lambda x: x if isinstance(x, str) else x.kind,
+)
+def test_a_pinned_fault_schedule_ends_terminal_with_the_processes_invariants(
+    proof: Proof[Any], faults: str
+) -> None:
+    _, found = run_schedule(proof, faults)
+
+    assert found == []
+
+
+@pytest.mark.parametrize("proof", WITH_FAULTS, ids=lambda p: p.kind)
+def test_the_schedule_strategy_reaches_every_outcome(proof: Proof[Any]) -> None:
     """The property is only as good as its schedules: each status must come up."""
-    seen: set[Any] = set()
-    for schedule in (
-        [],
-        [("payment.capture", 1, "terminal")],
-        [("payment.capture", 1, "terminal"), ("inventory.release", 9, "unavailable")],
-    ):
-        with tempfile.TemporaryDirectory() as home:
-            order_id, deps = run_order(schedule, Path(home))
-            record = deps.store.get_subject(order_id)
-        assert record is not None
-        seen.add(record.status)
+    seen = {run_schedule(proof, faults)[0] for faults in prop(proof).outcomes}
 
-    assert seen == {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED}
+    assert seen == prop(proof).ends
