@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +24,12 @@ from orderflow.ports import Store
 from orderflow.registry import process
 
 SAMPLES = ("order-low-risk.json", "order-high-risk.json", "order-invalid.json")
+# Each sample return, after the sample order it returns from has completed.
+SAMPLE_RETURNS = (
+    "return-small.json",
+    "return-needs-approval.json",
+    "return-invalid.json",
+)
 
 
 class CliError(Exception):
@@ -59,9 +66,13 @@ def _api_url(args: argparse.Namespace) -> str:
 
 
 def post_order(api_url: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """POST /orders; the status code and the JSON answer."""
+    """POST /orders, or POST /returns for a return; the status and the answer."""
+    try:
+        is_return = "return_id" in json.loads(body)
+    except (ValueError, TypeError):
+        is_return = False  # not JSON: the API says so
     request = urllib.request.Request(  # noqa: S310 - a URL the user configured
-        f"{api_url}/orders",
+        f"{api_url}/{'returns' if is_return else 'orders'}",
         data=body,
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -76,14 +87,18 @@ def post_order(api_url: str, body: bytes) -> tuple[int, dict[str, Any]]:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    """Submit an order file to the running stack."""
+    """Submit an order (or a return) file to the running stack."""
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"no such file: {path}")
     status, answer = post_order(_api_url(args), path.read_bytes())
     if status >= 400:
         raise CliError(f"refused ({status}): {answer.get('message', answer)}")
-    print(f"{answer['order_id']} {answer['status']}  {answer['status_url']}")
+    subject_id = answer.get("order_id") or answer["return_id"]
+    already = (
+        "  (submitted before: the same execution)" if answer.get("duplicate") else ""
+    )
+    print(f"{subject_id} {answer['status']}  {answer['status_url']}{already}")
     return 0
 
 
@@ -243,7 +258,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("orderflow local stack")
         print(
             f"  API       {endpoints.api_url}"
-            "  (POST /orders, GET /orders/{id}, GET /health)"
+            "  (POST /orders, GET /orders/{id}, POST /returns, GET /returns/{id},"
+            " GET /health)"
         )
         print(
             f"  Outbox    {endpoints.api_url}/outbox"
@@ -323,6 +339,34 @@ def _submit_samples(api_url: str, home: Path) -> None:
             else f"see: orderflow status {order_id}"
         )
         print(f"  {name:<22} {order_id} -> {shown}   {hint}", flush=True)
+    print("Sample returns (each once its order has completed):")
+    for name in SAMPLE_RETURNS:
+        body = (PROJECT_ROOT / "events" / name).read_bytes()
+        threading.Thread(
+            target=_submit_return, args=(api_url, store, name, body), daemon=True
+        ).start()
+
+
+def _submit_return(api_url: str, store: Store, name: str, body: bytes) -> None:
+    """POST a sample return once its order is COMPLETED (at once if unknown)."""
+    data = json.loads(body)
+    order_id = str(data.get("order_id", ""))
+    record = store.get_subject(order_id)
+    if record is not None and record.status != "COMPLETED":
+        print(f"  {name:<22} waits for {order_id} to complete", flush=True)
+    while record is not None and not process(record.kind).is_terminal(record.status):
+        time.sleep(0.5)
+        record = store.get_subject(order_id)
+    status, answer = post_order(api_url, body)
+    if status >= 400:
+        print(f"  {name:<22} refused {status}: {answer.get('message')}", flush=True)
+        return
+    return_id = answer["return_id"]
+    print(
+        f"  {name:<22} {return_id} -> {answer['status']}   "
+        f"see: orderflow status {return_id}",
+        flush=True,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
