@@ -319,7 +319,7 @@ def _submit_samples(api_url: str, home: Path) -> None:
             api_url, (PROJECT_ROOT / "events" / name).read_bytes()
         )
         if status >= 400:
-            print(f"  {name:<22} refused {status}: {answer.get('message')}")
+            print(f"  {name:<26} refused {status}: {answer.get('message')}")
             continue
         order_id = answer["order_id"]
         deadline = time.monotonic() + 15
@@ -338,7 +338,7 @@ def _submit_samples(api_url: str, home: Path) -> None:
             if shown == "AWAITING_APPROVAL"
             else f"see: orderflow status {order_id}"
         )
-        print(f"  {name:<22} {order_id} -> {shown}   {hint}", flush=True)
+        print(f"  {name:<26} {order_id} -> {shown}   {hint}", flush=True)
     print("Sample returns (each once its order has completed):")
     for name in SAMPLE_RETURNS:
         body = (PROJECT_ROOT / "events" / name).read_bytes()
@@ -353,17 +353,17 @@ def _submit_return(api_url: str, store: Store, name: str, body: bytes) -> None:
     order_id = str(data.get("order_id", ""))
     record = store.get_subject(order_id)
     if record is not None and record.status != "COMPLETED":
-        print(f"  {name:<22} waits for {order_id} to complete", flush=True)
+        print(f"  {name:<26} waits for {order_id} to complete", flush=True)
     while record is not None and not process(record.kind).is_terminal(record.status):
         time.sleep(0.5)
         record = store.get_subject(order_id)
     status, answer = post_order(api_url, body)
     if status >= 400:
-        print(f"  {name:<22} refused {status}: {answer.get('message')}", flush=True)
+        print(f"  {name:<26} refused {status}: {answer.get('message')}", flush=True)
         return
     return_id = answer["return_id"]
     print(
-        f"  {name:<22} {return_id} -> {answer['status']}   "
+        f"  {name:<26} {return_id} -> {answer['status']}   "
         f"see: orderflow status {return_id}",
         flush=True,
     )

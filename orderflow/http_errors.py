@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from orderflow.domain.errors import InvalidInputError, OrderConflictError
-from orderflow.processes.orders.intake import PayloadTooLargeError
+from orderflow.parts.validation import PayloadTooLargeError
 
 
 def json_error(

@@ -300,3 +300,15 @@ class CallbackCompleter(Protocol):
     def fail(self, callback_id: str, *, error_type: str, message: str) -> None:
         """Fail the callback: for system errors only, never for a rejection."""
         ...
+
+
+class WorkflowStarter(Protocol):
+    """Starts the durable execution of a subject, named after its id."""
+
+    def start(self, name: str, payload: str) -> str | None:
+        """Start (or find) the execution called ``name``; its ARN if known.
+
+        Raises:
+            OrderConflictError: an execution of that name has another payload.
+        """
+        ...

@@ -18,7 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
+from orderflow.domain.errors import InvalidOrderError
 from orderflow.http_errors import register_error_handlers
+from orderflow.parts.validation import request_body
 from orderflow.processes.orders import intake
 
 SETTINGS = Settings.from_env()
@@ -34,7 +36,11 @@ def start_order() -> Response[dict[str, Any]]:
     """Accept an order and start its durable execution."""
     event = app.current_event
     order = intake.read_order(
-        intake.request_body(event.body, base64_encoded=bool(event.is_base64_encoded)),
+        request_body(
+            event.body,
+            base64_encoded=bool(event.is_base64_encoded),
+            error=InvalidOrderError,
+        ),
         max_bytes=SETTINGS.max_body_bytes,
     )
     logger.append_keys(order_id=order.order_id)

@@ -22,9 +22,10 @@ from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.http_errors import json_error, register_error_handlers
-from orderflow.processes.orders.intake import request_body
+from orderflow.parts.validation import request_body
 from orderflow.processes.returns import intake
 from orderflow.processes.returns.books import UnitsTakenError
+from orderflow.processes.returns.model import InvalidReturnError
 from orderflow.processes.returns.settings import ReturnSettings
 
 SETTINGS = Settings.from_env()
@@ -61,7 +62,11 @@ def start_return() -> Response[dict[str, Any]]:
     """Accept a return and start its durable execution."""
     event = app.current_event
     request = intake.read_return(
-        request_body(event.body, base64_encoded=bool(event.is_base64_encoded)),
+        request_body(
+            event.body,
+            base64_encoded=bool(event.is_base64_encoded),
+            error=InvalidReturnError,
+        ),
         max_bytes=SETTINGS.max_body_bytes,
     )
     logger.append_keys(return_id=request.return_id, order_id=request.order_id)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class LambdaWorkflowStarter:
-    """``orderflow.processes.orders.intake.WorkflowStarter`` on the Lambda API."""
+    """``orderflow.ports.WorkflowStarter`` on the Lambda API."""
 
     def __init__(self, function: str, client: LambdaClient | None = None) -> None:
         self._function = function

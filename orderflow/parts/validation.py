@@ -1,4 +1,4 @@
-"""Parse a request body into a process's pydantic model, naming each bad field.
+"""A front door's reading: the body's bytes, its JSON, the process's model.
 
 Every process's front door refuses a malformed request before anything starts,
 with a message per field by dotted path (``items.0.quantity``).
@@ -6,6 +6,8 @@ with a message per field by dotted path (``items.0.quantity``).
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -39,3 +41,56 @@ def field_problems(error: ValidationError) -> list[FieldProblem]:
             message = f"must be one of {expected}"
         problems.append(FieldProblem(path, message))
     return problems
+
+
+class PayloadTooLargeError(Exception):
+    """The request body is over the configured limit."""
+
+
+def request_body(
+    body: str | None,
+    *,
+    base64_encoded: bool,
+    error: type[InvalidInputError] = InvalidInputError,
+) -> bytes:
+    """The request's raw bytes, as API Gateway passed them (maybe base64).
+
+    Read as bytes, not text: a body that is not UTF-8 is a bad request (400),
+    where decoding it to text first would fail inside the handler (500).
+
+    Raises:
+        InvalidInputError: (``error``) the gateway's base64 does not decode.
+    """
+    if not body:
+        return b""
+    if not base64_encoded:
+        return body.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError as e:
+        raise error([FieldProblem("body", "is not valid base64")]) from e
+
+
+def read_json(
+    body: str | bytes | None, *, max_bytes: int, error: type[InvalidInputError]
+) -> Any:
+    """The body's JSON, at most ``max_bytes``; ``error`` says what is wrong with it.
+
+    Raises:
+        PayloadTooLargeError: the body is over ``max_bytes``.
+        InvalidInputError: (``error``) the body is empty, not UTF-8 or not JSON.
+    """
+    try:
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+    except UnicodeEncodeError as e:
+        raise error([FieldProblem("body", "is not valid UTF-8")]) from e
+    if len(raw) > max_bytes:
+        raise PayloadTooLargeError(
+            f"body is {len(raw)} bytes; the limit is {max_bytes} bytes"
+        )
+    if not raw.strip():
+        raise error([FieldProblem("body", f"is empty; send a JSON {error.what}")])
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise error([FieldProblem("body", f"is not valid JSON: {e}")]) from e

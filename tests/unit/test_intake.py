@@ -10,12 +10,8 @@ import pytest
 
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.errors import InvalidOrderError, OrderConflictError
-from orderflow.processes.orders.intake import (
-    PayloadTooLargeError,
-    read_order,
-    request_body,
-    submit,
-)
+from orderflow.parts.validation import PayloadTooLargeError, request_body
+from orderflow.processes.orders.intake import read_order, submit
 from orderflow.processes.orders.order import Order, parse_order
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import load_event, low_risk_order
@@ -199,7 +195,9 @@ def test_conflict_from_the_starter_propagates(store: SqliteStore) -> None:
     ids=["lone", "bom", "in-str"],
 )
 def test_a_body_that_is_not_utf8_is_an_invalid_order_not_a_crash(raw: bytes) -> None:
-    body = request_body(base64.b64encode(raw).decode(), base64_encoded=True)
+    body = request_body(
+        base64.b64encode(raw).decode(), base64_encoded=True, error=InvalidOrderError
+    )
 
     with pytest.raises(InvalidOrderError) as caught:
         read_order(body, max_bytes=LIMIT)
@@ -218,6 +216,6 @@ def test_request_body_returns_the_gateways_bytes() -> None:
 
 def test_base64_that_does_not_decode_is_an_invalid_order() -> None:
     with pytest.raises(InvalidOrderError) as caught:
-        request_body("not base64!", base64_encoded=True)
+        request_body("not base64!", base64_encoded=True, error=InvalidOrderError)
 
     assert fields_of(caught) == {"body": "is not valid base64"}

@@ -8,31 +8,13 @@ still the same payload, and Lambda returns the existing execution.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-from orderflow.domain.errors import FieldProblem, InvalidOrderError, OrderConflictError
-from orderflow.ports import Store
+from orderflow.domain.errors import InvalidOrderError, OrderConflictError
+from orderflow.parts.validation import read_json
+from orderflow.ports import Store, WorkflowStarter
 from orderflow.processes.orders.order import Order, parse_order
 from orderflow.processes.orders.status import OrderStatus
-
-
-class PayloadTooLargeError(Exception):
-    """The request body is over the configured limit."""
-
-
-class WorkflowStarter(Protocol):
-    """Starts the durable execution for an order (port)."""
-
-    def start(self, name: str, payload: str) -> str | None:
-        """Start (or find) the execution called ``name``; its ARN if known.
-
-        Raises:
-            OrderConflictError: an execution of that name has another payload.
-        """
-        ...
 
 
 @dataclass(frozen=True)
@@ -44,25 +26,6 @@ class Accepted:
     duplicate: bool
 
 
-def request_body(body: str | None, *, base64_encoded: bool) -> bytes:
-    """The request's raw bytes, as API Gateway passed them (maybe base64).
-
-    Read as bytes, not text: a body that is not UTF-8 is a bad order (400), where
-    decoding it to text first would fail inside the handler (500).
-
-    Raises:
-        InvalidOrderError: the gateway's base64 does not decode.
-    """
-    if not body:
-        return b""
-    if not base64_encoded:
-        return body.encode("utf-8", "surrogatepass")
-    try:
-        return base64.b64decode(body, validate=True)
-    except ValueError as e:
-        raise InvalidOrderError([FieldProblem("body", "is not valid base64")]) from e
-
-
 def read_order(body: str | bytes | None, *, max_bytes: int) -> Order:
     """Parse and validate a request body into an Order.
 
@@ -70,23 +33,7 @@ def read_order(body: str | bytes | None, *, max_bytes: int) -> Order:
         PayloadTooLargeError: the body is over ``max_bytes``.
         InvalidOrderError: the body is not JSON, or not a valid order.
     """
-    try:
-        raw = body.encode() if isinstance(body, str) else (body or b"")
-    except UnicodeEncodeError as e:
-        raise InvalidOrderError([FieldProblem("body", "is not valid UTF-8")]) from e
-    if len(raw) > max_bytes:
-        raise PayloadTooLargeError(
-            f"body is {len(raw)} bytes; the limit is {max_bytes} bytes"
-        )
-    if not raw.strip():
-        raise InvalidOrderError([FieldProblem("body", "is empty; send a JSON order")])
-    try:
-        data: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidOrderError(
-            [FieldProblem("body", f"is not valid JSON: {e}")]
-        ) from e
-    return parse_order(data)
+    return parse_order(read_json(body, max_bytes=max_bytes, error=InvalidOrderError))
 
 
 def submit(

@@ -11,14 +11,12 @@ new (Lambda returns the existing execution), one of another body is a 409.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from orderflow.domain.errors import FieldProblem, OrderflowError
-from orderflow.ports import Store
-from orderflow.processes.orders.intake import PayloadTooLargeError, WorkflowStarter
+from orderflow.domain.errors import OrderflowError
+from orderflow.parts.validation import read_json
+from orderflow.ports import Store, WorkflowStarter
 from orderflow.processes.returns.approval import KIND
 from orderflow.processes.returns.books import claim_units
 from orderflow.processes.returns.checks import check_return
@@ -70,19 +68,7 @@ def read_return(body: bytes, *, max_bytes: int) -> ReturnRequest:
         PayloadTooLargeError: the body is over ``max_bytes``.
         InvalidReturnError: the body is not JSON, or not a valid return.
     """
-    if len(body) > max_bytes:
-        raise PayloadTooLargeError(
-            f"body is {len(body)} bytes; the limit is {max_bytes} bytes"
-        )
-    if not body.strip():
-        raise InvalidReturnError([FieldProblem("body", "is empty; send a return")])
-    try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidReturnError(
-            [FieldProblem("body", f"is not valid JSON: {e}")]
-        ) from e
-    return parse_return(data)
+    return parse_return(read_json(body, max_bytes=max_bytes, error=InvalidReturnError))
 
 
 def submit(
