@@ -8,7 +8,7 @@ import pytest
 
 from orderflow.config import Settings
 from orderflow.local.template import read_functions
-from orderflow.processes.orders.reconciliation import max_polls
+from orderflow.parts.parcels import max_polls
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVAL_ROUNDS, LONGEST_APPROVAL = 2, 86_400  # template.yaml ApprovalTimeoutSeconds

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_durable_execution_sdk_python import StepError, WaitForConditionError
-from aws_durable_execution_sdk_python.serdes import JsonSerDes
-from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
+from aws_durable_execution_sdk_python import StepError
 
-from orderflow.parts.durable import compensation_retry, delivery_wait, store_retry
+from orderflow.parts import parcels
+from orderflow.parts.durable import compensation_retry, store_retry
 from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
 from orderflow.processes.orders import reconciliation
 from orderflow.processes.orders.deps import Deps
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 
 DepsFactory = Callable[[], Deps]
 Outcome = tuple[OrderStatus, dict[str, Any]]
-TRACKING_FAILED = "TRACKING_FAILED"
 
 
 def fulfil(
@@ -79,38 +77,15 @@ def await_delivery(
     shipment_key: str,
 ) -> dict[str, Any]:
     """Poll the carrier, backing off, until the parcel's journey ends (or time does)."""
-    settings = deps().settings
-    budget = reconciliation.max_polls(
-        first=settings.delivery_poll_seconds,
-        longest=settings.delivery_poll_max_seconds,
-        window=settings.delivery_window_seconds,
+    return parcels.await_parcel(
+        ctx,
+        name=op,
+        shipment_key=shipment_key,
+        wait=reconciliation.delivery(deps().settings),
+        check=lambda state: reconciliation.poll_delivery(
+            deps(), order["order_id"], state
+        ),
     )
-    start = reconciliation.first_poll_state(shipment_key)
-    try:
-        state: dict[str, Any] = ctx.wait_for_condition(
-            lambda state, _: reconciliation.poll_delivery(
-                deps(), order["order_id"], state
-            ),
-            config=WaitForConditionConfig(
-                wait_strategy=delivery_wait(
-                    first_seconds=settings.delivery_poll_seconds,
-                    max_seconds=settings.delivery_poll_max_seconds,
-                    max_polls=budget,
-                ),
-                initial_state=start,
-                serdes=JsonSerDes(),  # plain JSON: readable in the history
-            ),
-            name=op,
-        )
-    except WaitForConditionError as e:
-        # A terminal tracking error (an unknown shipment): there is nothing to
-        # wait for, and the books check turns this into a failed order.
-        return start | {
-            "done": True,
-            "status": TRACKING_FAILED,
-            "last_error": e.message,
-        }
-    return state
 
 
 def check_books(

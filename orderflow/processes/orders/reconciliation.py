@@ -9,19 +9,19 @@ are keyed on the order and their kind. Running any of them twice changes nothing
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
-from functools import cache
 from typing import Any
 
-from orderflow.domain.errors import TransientProviderError
+from orderflow.config import Settings
 from orderflow.domain.records import Alert
+from orderflow.domain.shipping import Tracking
+from orderflow.parts import parcels
+from orderflow.parts.parcels import OVERDUE, ParcelWait
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.fulfilment import idempotency_key, service_of
 from orderflow.processes.orders.ledger import Books, Repair, RepairKind, check_books
 from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.outcomes import OutcomeModel
 
-OVERDUE = "OVERDUE"  # not a carrier status: the window ran out first
 REPAIR_OPS: dict[RepairKind, Op] = {
     RepairKind.REFUND_DIFFERENCE: Op.REFUND_DIFFERENCE,
     RepairKind.RELEASE_EXCESS: Op.RELEASE_EXCESS,
@@ -31,49 +31,22 @@ REPAIR_OPS: dict[RepairKind, Op] = {
 MODEL = OutcomeModel()
 
 
-@cache  # hundreds of steps for a long window, asked on every invocation
-def max_polls(*, first: int, longest: int, window: int) -> int:
-    """Polls whose full back-off covers twice the window (HALF jitter halves it)."""
-    polls, covered, delay = 1, 0, first
-    while covered < 2 * window:
-        covered += delay
-        delay = min(delay * 2, longest)
-        polls += 1
-    return polls
-
-
-def first_poll_state(shipment_key: str) -> dict[str, Any]:
-    """What the delivery wait starts from."""
-    return {"shipment_key": shipment_key, "done": False, "polls": 0, "errors": 0}
+def delivery(settings: Settings) -> ParcelWait:
+    """How an order waits for its parcel (orderflow/config.py's delivery settings)."""
+    return ParcelWait(
+        settings.delivery_poll_seconds,
+        settings.delivery_poll_max_seconds,
+        settings.delivery_window_seconds,
+    )
 
 
 def poll_delivery(deps: Deps, order_id: str, state: dict[str, Any]) -> dict[str, Any]:
-    """One delivery check: ask the carrier, count, and decide whether to go on.
+    """One delivery check of the order's parcel (``parts.parcels.poll``)."""
 
-    A transient tracking error is counted and polled through: the wait's check
-    must not raise for it (an error in a check fails the wait for good).
-    """
-    settings = deps.settings
-    now = deps.now()
-    state = {**state, "polls": state["polls"] + 1}
-    state.setdefault("first_polled_at", now.isoformat())
-    try:
-        tracking = deps.provider.shipping.track(order_id, state["shipment_key"])
-    except TransientProviderError as e:
-        state |= {"errors": state["errors"] + 1, "last_error": str(e)}
-    else:
-        state |= tracking.as_dict()
-        if tracking.status.is_final:
-            return state | {"done": True}
-    waited = (now - datetime.fromisoformat(state["first_polled_at"])).total_seconds()
-    budget = max_polls(
-        first=settings.delivery_poll_seconds,
-        longest=settings.delivery_poll_max_seconds,
-        window=settings.delivery_window_seconds,
-    )
-    if waited >= settings.delivery_window_seconds or state["polls"] >= budget - 1:
-        return state | {"done": True, "status": OVERDUE}
-    return state
+    def track(shipment_key: str) -> Tracking:
+        return deps.provider.shipping.track(order_id, shipment_key)
+
+    return parcels.poll(track, state, now=deps.now(), wait=delivery(deps.settings))
 
 
 def reconcile(

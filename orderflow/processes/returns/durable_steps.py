@@ -9,13 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_durable_execution_sdk_python import WaitForConditionError
-from aws_durable_execution_sdk_python.serdes import JsonSerDes
-from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
-
-from orderflow.parts.durable import delivery_wait, store_retry
+from orderflow.parts import parcels
+from orderflow.parts.durable import store_retry
 from orderflow.parts.saga import step_config
-from orderflow.processes.orders.reconciliation import max_polls
 from orderflow.processes.returns import steps
 from orderflow.processes.returns.deps import ReturnDeps
 from orderflow.processes.returns.operations import ReturnOp
@@ -25,44 +21,19 @@ if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
 
 DepsFactory = Callable[[], ReturnDeps]
-TRACKING_FAILED = "TRACKING_FAILED"
 
 
 def await_parcel(
     ctx: DurableContext, deps: DepsFactory, checked: dict[str, Any], label_key: str
 ) -> dict[str, Any]:
     """Check the carrier, backing off, until the parcel arrives or the deadline ends."""
-    settings = deps().returns
-    budget = max_polls(
-        first=settings.parcel_poll_seconds,
-        longest=settings.parcel_poll_max_seconds,
-        window=settings.parcel_deadline_seconds,
+    return parcels.await_parcel(
+        ctx,
+        name=ReturnOp.WAIT_FOR_PARCEL,
+        shipment_key=label_key,
+        wait=steps.parcel_wait(deps()),
+        check=lambda state: steps.poll_parcel(deps(), checked["order_id"], state),
     )
-    start = steps.first_parcel_state(label_key)
-    try:
-        state: dict[str, Any] = ctx.wait_for_condition(
-            lambda state, _: steps.poll_parcel(
-                deps(), checked["order_id"], state, budget=budget
-            ),
-            config=WaitForConditionConfig(
-                wait_strategy=delivery_wait(
-                    first_seconds=settings.parcel_poll_seconds,
-                    max_seconds=settings.parcel_poll_max_seconds,
-                    max_polls=budget,
-                ),
-                initial_state=start,
-                serdes=JsonSerDes(),  # plain JSON: readable in the history
-            ),
-            name=ReturnOp.WAIT_FOR_PARCEL,
-        )
-    except WaitForConditionError as e:
-        # A terminal tracking error (an unknown label): nothing to wait for.
-        return start | {
-            "done": True,
-            "status": TRACKING_FAILED,
-            "last_error": e.message,
-        }
-    return state
 
 
 def check_books(

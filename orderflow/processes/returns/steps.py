@@ -8,11 +8,12 @@ nothing. Each answers plain JSON.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from orderflow.domain.errors import TransientProviderError
 from orderflow.domain.records import Alert, Effect
+from orderflow.domain.shipping import Tracking
+from orderflow.parts import parcels
+from orderflow.parts.parcels import ParcelWait
 from orderflow.processes.orders.fulfilment import effect_summary
 from orderflow.processes.orders.ledger import Books
 from orderflow.processes.returns.approval import KIND
@@ -31,8 +32,6 @@ from orderflow.processes.returns.rules import (
     inspected_refund_cents,
     refundable_cents,
 )
-
-OVERDUE = "OVERDUE"  # not a carrier status: the deadline came first
 
 
 def validate_return(deps: ReturnDeps, event: Any) -> dict[str, Any]:
@@ -92,34 +91,23 @@ def release(deps: ReturnDeps, checked: dict[str, Any]) -> dict[str, int]:
     )
 
 
-def first_parcel_state(label_key: str) -> dict[str, Any]:
-    """What the parcel wait starts from."""
-    return {"shipment_key": label_key, "done": False, "polls": 0, "errors": 0}
+def parcel_wait(deps: ReturnDeps) -> ParcelWait:
+    """How a return waits for its parcel (the return's settings)."""
+    r = deps.returns
+    return ParcelWait(
+        r.parcel_poll_seconds, r.parcel_poll_max_seconds, r.parcel_deadline_seconds
+    )
 
 
 def poll_parcel(
-    deps: ReturnDeps, order_id: str, state: dict[str, Any], *, budget: int
+    deps: ReturnDeps, order_id: str, state: dict[str, Any]
 ) -> dict[str, Any]:
-    """One parcel check: ask the carrier; done on arrival, or past the deadline.
+    """One check of the return parcel (``parts.parcels.poll``): arrived, or late."""
 
-    A transient tracking error is counted and polled through: an error raised
-    in a wait's check would fail the wait for good.
-    """
-    now = deps.now()
-    state = {**state, "polls": state["polls"] + 1}
-    state.setdefault("first_polled_at", now.isoformat())
-    try:
-        tracking = deps.provider.shipping.track(order_id, state["shipment_key"])
-    except TransientProviderError as e:
-        state |= {"errors": state["errors"] + 1, "last_error": str(e)}
-    else:
-        state |= tracking.as_dict()
-        if tracking.status.is_final:
-            return state | {"done": True}
-    waited = (now - datetime.fromisoformat(state["first_polled_at"])).total_seconds()
-    if waited >= deps.returns.parcel_deadline_seconds or state["polls"] >= budget - 1:
-        return state | {"done": True, "status": OVERDUE}
-    return state
+    def track(label_key: str) -> Tracking:
+        return deps.provider.shipping.track(order_id, label_key)
+
+    return parcels.poll(track, state, now=deps.now(), wait=parcel_wait(deps))
 
 
 def damaged_by_sku(event: Any, damaged_units: int) -> dict[str, int]:
