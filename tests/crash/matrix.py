@@ -86,7 +86,9 @@ def run_path(
             for d in path.decisions
         ]
         result = h.result(arn)
-        snapshot = take(store, proof.subject_id(path), result, decided)
+        snapshot = take(
+            store, proof.subject_id(path), result, decided, proof.ledger_id(path)
+        )
     return Run(killer, snapshot, time.perf_counter() - started)
 
 

@@ -106,6 +106,9 @@ class Proof(Generic[D]):
             ``paths``: a broken enumeration must not pass as "no violations".
         faults: its fault-schedule property; None for a process without
             providers, whose fault language has nothing to fault.
+        ledger_field: the input field naming the ledger partition that holds
+            the subject's effects; None: its own id. A return's effects sit in
+            its order's ledger (``order_id``), beside the order's own.
     """
 
     process: Process
@@ -116,6 +119,7 @@ class Proof(Generic[D]):
     invariants: Callable[[Path, Snapshot, Snapshot], list[str]]
     min_boundaries: int
     faults: FaultProperty | None = None
+    ledger_field: str | None = None
 
     @property
     def kind(self) -> str:
@@ -125,6 +129,10 @@ class Proof(Generic[D]):
     def subject_id(self, path: Path) -> str:
         """The id of the subject ``path`` runs (and its execution's name)."""
         return str(path.input[self.process.id_field])
+
+    def ledger_id(self, path: Path) -> str:
+        """The ledger partition (``Store.list_effects``) of ``path``'s effects."""
+        return str(path.input[self.ledger_field or self.process.id_field])
 
     def path(self, name: str) -> Path:
         """The crash-matrix path called ``name``."""

@@ -48,15 +48,17 @@ def take(
     subject_id: str,
     result: DurableFunctionTestResult,
     decided: list[str],
+    ledger_id: str | None = None,
 ) -> Snapshot:
-    """What the store holds of ``subject_id`` once its execution has ended."""
+    """What the store holds of ``subject_id`` once its execution has ended; its
+    effects are the ledger partition ``ledger_id`` (default: its own)."""
     record = store.get_subject(subject_id)
     return Snapshot(
         execution_status=str(result.status),
         body=json.loads(result.result) if result.result else {},
         status=record.status if record else None,
         history=[change.status for change in record.history] if record else [],
-        effects=tuple(store.list_effects(subject_id)),
+        effects=tuple(store.list_effects(ledger_id or subject_id)),
         approvals=[
             (a.callback_id, a.approver, a.status)
             for a in store.list_approvals(subject_id=subject_id)

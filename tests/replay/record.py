@@ -67,9 +67,9 @@ def record(proof: Proof[Any], path: Path, workdir: FsPath) -> list[FsPath]:
     """Run ``path`` to its end; write its histories; the files written."""
     store = SqliteStore(workdir / f"{proof.kind}-{path.name}.db")
     deps = proof.make_deps(store, path, stopped_clock)
-    subject_id = proof.subject_id(path)
+    ledger_id = proof.ledger_id(path)
     executions = RecordingStore(
-        lambda: [asdict(e) for e in store.list_effects(subject_id)]
+        lambda: [asdict(e) for e in store.list_effects(ledger_id)]
     )
     h = build_harness(proof, deps, execution_store=executions)
     try:
