@@ -46,6 +46,7 @@ from orderflow.parts.durable import (
     no_retry,
     store_retry,
 )
+from orderflow.parts.readmodel import status_op
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
@@ -54,7 +55,7 @@ from orderflow.processes.orders.fulfilment import (
     idempotency_key,
     shipment_key,
 )
-from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.routing import Route
 from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
 

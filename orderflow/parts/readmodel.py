@@ -18,6 +18,11 @@ from orderflow.ports import Store
 RECEIVED = "RECEIVED"  # accepted at the front door; the execution is starting
 
 
+def status_op(status: str) -> str:
+    """The name of the step that records ``status``, e.g. ``record-approved``."""
+    return "record-" + str(status).lower().replace("_", "-")
+
+
 def require_terminal(status: str, terminal: Collection[str]) -> None:
     """Raise ValueError unless ``status`` is terminal: what ``end_subject`` takes."""
     if status not in terminal:

@@ -15,10 +15,11 @@ import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
 from orderflow.adapters.sqlite_store import SqliteStore
+from orderflow.parts.readmodel import status_op
 from orderflow.ports import Providers
 from orderflow.processes.orders.fulfilment import FULFILMENT, idempotency_key
 from orderflow.processes.orders.ledger import Books
-from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.crash import CrashingProviders
 from tests.utils.orders import low_risk_order

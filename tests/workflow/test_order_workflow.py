@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
-from orderflow.processes.orders.operations import Op, status_op
+from orderflow.parts.readmodel import status_op
+from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.risky import policy_reject_order, value_10k_order

@@ -14,7 +14,8 @@ from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
 from aws_durable_execution_sdk_python.serdes import ExtendedTypeSerDes
 
 from orderflow.config import ModelConfig, Settings
-from orderflow.processes.orders.operations import Op, status_op
+from orderflow.parts.readmodel import status_op
+from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.risky import card_testing_order, out_of_range_order, takeover_order

@@ -13,8 +13,9 @@ from typing import Any
 
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 
+from orderflow.parts.readmodel import status_op
 from orderflow.processes.orders.ledger import Books
-from orderflow.processes.orders.operations import Op, status_op
+from orderflow.processes.orders.operations import Op
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.orders import low_risk_order
 from tests.workflow.conftest import Harness, body, ledger, op_names

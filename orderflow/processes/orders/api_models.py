@@ -47,15 +47,20 @@ class InvalidOrder(ApiError):
     fields: list[FieldProblem]
 
 
-class OrderAccepted(BaseModel):
+class Accepted(BaseModel):
+    """202 of any front door: where to follow the subject, and if it is a repeat."""
+
+    status_url: str = Field(description="Where to follow it.")
+    duplicate: bool = Field(
+        description="True when this id was already accepted with this body."
+    )
+
+
+class OrderAccepted(Accepted):
     """202: the order is recorded and its execution started (or already was)."""
 
     order_id: str
     status: OrderStatus
-    status_url: str = Field(description="Where to follow the order.")
-    duplicate: bool = Field(
-        description="True when this order id was already accepted with this body."
-    )
 
 
 class StatusChange(BaseModel):
@@ -92,12 +97,9 @@ class Approval(BaseModel):
     comment: str | None
 
 
-class OrderView(BaseModel):
-    """200: the order's read model, its ledger and its approvals."""
+class SubjectView(BaseModel):
+    """What every subject's read-model answer carries besides its id and body."""
 
-    order_id: str
-    status: OrderStatus
-    order: Order
     created_at: str
     updated_at: str
     execution_arn: str | None
@@ -105,6 +107,14 @@ class OrderView(BaseModel):
     history: list[StatusChange]
     effects: list[Effect]
     approvals: list[Approval]
+
+
+class OrderView(SubjectView):
+    """200: the order's read model, its ledger and its approvals."""
+
+    order_id: str
+    status: OrderStatus
+    order: Order
 
 
 class Health(BaseModel):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from orderflow.processes.orders.status import OrderStatus
-
 
 class Op(StrEnum):
     """Every durable operation of the order workflow, by its stable name."""
@@ -37,8 +35,3 @@ class Op(StrEnum):
     WAIT_FOR_REDELIVERY = "wait-for-redelivery"
     RECHECK_BOOKS = "recheck-books"
     RAISE_ALERTS = "raise-alerts"
-
-
-def status_op(status: OrderStatus) -> str:
-    """The name of the step that records ``status``, e.g. ``record-approved``."""
-    return "record-" + status.value.lower().replace("_", "-")

@@ -10,11 +10,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from orderflow.processes.orders.api_models import (
+    Accepted,
     ApiError,
-    Approval,
-    Effect,
     FieldProblem,
-    StatusChange,
+    SubjectView,
 )
 from orderflow.processes.returns.model import ReturnRequest
 from orderflow.processes.returns.status import ReturnStatus
@@ -43,27 +42,16 @@ class ReturnRefused(ApiError):
     problems: list[ReturnProblem] = Field(default_factory=list)
 
 
-class ReturnAccepted(BaseModel):
+class ReturnAccepted(Accepted):
     """202: the return is recorded, its units held, its execution started."""
 
     return_id: str
     status: ReturnStatus
-    status_url: str = Field(description="Where to follow the return.")
-    duplicate: bool = Field(
-        description="True when this return id was already accepted with this body."
-    )
 
 
-class ReturnView(BaseModel):
+class ReturnView(SubjectView):
     """200: the return's read model, its effects and its approvals."""
 
     return_id: str
     status: ReturnStatus
     return_: ReturnRequest | dict[str, Any] = Field(alias="return")
-    created_at: str
-    updated_at: str
-    execution_arn: str | None
-    detail: dict[str, Any]
-    history: list[StatusChange]
-    effects: list[Effect]
-    approvals: list[Approval]

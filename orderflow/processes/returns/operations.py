@@ -1,14 +1,11 @@
-"""The return workflow's durable operations, by their stable names.
+"""The return's operation names: stable, kebab-case, one StrEnum.
 
-Operation names are part of every checkpoint: renaming or reordering one breaks
-replay of executions in flight, so they live here, once, as constants.
+They are in every checkpoint of a return (docs/changing-workflows.md).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from orderflow.processes.returns.status import ReturnStatus
 
 
 class ReturnOp(StrEnum):
@@ -27,11 +24,6 @@ class ReturnOp(StrEnum):
     CHECK_REFUND = "compensate-check-refund"
     CHECK_ORDER_BOOKS = "check-order-books"
     RAISE_ALERTS = "raise-alerts"
-
-
-def status_op(status: ReturnStatus) -> str:
-    """The name of the step that records ``status``, e.g. ``record-refunding``."""
-    return "record-" + status.value.lower().replace("_", "-")
 
 
 def return_key(return_id: str, op: ReturnOp) -> str:

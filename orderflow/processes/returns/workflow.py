@@ -31,12 +31,13 @@ from aws_durable_execution_sdk_python.config import StepConfig
 from orderflow.parts import readmodel
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.durable import no_retry, provider_retry, store_retry
+from orderflow.parts.readmodel import status_op
 from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
 from orderflow.processes.returns import durable_steps as durable
 from orderflow.processes.returns import steps
 from orderflow.processes.returns.approval import WORDING, return_stages, return_subject
 from orderflow.processes.returns.deps import ReturnDeps
-from orderflow.processes.returns.operations import ReturnOp, status_op
+from orderflow.processes.returns.operations import ReturnOp
 from orderflow.processes.returns.rules import ReturnRoute
 from orderflow.processes.returns.status import TERMINAL_STATUSES, ReturnStatus
 

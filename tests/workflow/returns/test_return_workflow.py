@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from orderflow.adapters.sandbox import ReturnParcels
+from orderflow.parts.readmodel import status_op
 from orderflow.processes.orders.ledger import Books
-from orderflow.processes.returns.operations import ReturnOp, status_op
+from orderflow.processes.returns.operations import ReturnOp
 from orderflow.processes.returns.rules import ReturnRiskThresholds
 from orderflow.processes.returns.status import ReturnStatus
 from tests.workflow.conftest import body, history, op_names
