@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import pytest
 
 from orderflow.adapters.sandbox import (
+    FAULT_TARGETS,
     Fault,
     FaultInjector,
     FaultKind,
+    SandboxInventory,
+    SandboxPayment,
     SandboxProvider,
+    SandboxShipping,
     parse_faults,
 )
+from orderflow.adapters.sandbox.book import SandboxBook
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.errors import (
     AddressUndeliverableError,
@@ -36,7 +44,8 @@ def _actions(store: SqliteStore, order_id: str = "O-1") -> list[tuple[str, int, 
 def test_fault_string_parses_counts_probabilities_kinds_and_latency() -> None:
     faults = parse_faults(
         " payment.capture=2x:transient , inventory.reserve=0.05:out_of_stock,"
-        "payment.capture=1.0:latency:750,shipping.delivery=1x:returned,"
+        "payment.capture=1.0:latency:750,shipping.delivery=1x:returned,",
+        FAULT_TARGETS,
     )
 
     assert faults == {
@@ -50,13 +59,15 @@ def test_fault_string_parses_counts_probabilities_kinds_and_latency() -> None:
 
 
 def test_latency_without_milliseconds_defaults_to_200() -> None:
-    (fault,) = parse_faults("shipping.track=0.5:latency")["shipping.track"]
+    (fault,) = parse_faults("shipping.track=0.5:latency", FAULT_TARGETS)[
+        "shipping.track"
+    ]
 
     assert fault.latency_ms == 200
 
 
 def test_empty_fault_string_means_no_faults() -> None:
-    assert parse_faults("") == {}
+    assert parse_faults("", FAULT_TARGETS) == {}
 
 
 @pytest.mark.parametrize(
@@ -76,7 +87,7 @@ def test_empty_fault_string_means_no_faults() -> None:
 )
 def test_malformed_fault_is_refused_naming_the_part(part: str, why: str) -> None:
     with pytest.raises(ValueError, match="ORDERFLOW_FAULTS") as caught:
-        parse_faults(f"shipping.create=1x:terminal,{part}")
+        parse_faults(f"shipping.create=1x:terminal,{part}", FAULT_TARGETS)
 
     assert repr(part) in str(caught.value)
     assert why in str(caught.value)
@@ -85,7 +96,8 @@ def test_malformed_fault_is_refused_naming_the_part(part: str, why: str) -> None
 def test_injected_latency_sleeps_for_its_milliseconds() -> None:
     slept: list[float] = []
     injector = FaultInjector(
-        parse_faults("payment.capture=2x:latency:300"), sleep=slept.append
+        parse_faults("payment.capture=2x:latency:300", FAULT_TARGETS),
+        sleep=slept.append,
     )
 
     for _ in range(3):
@@ -272,3 +284,23 @@ def test_undo_calls_book_negative_amounts_within_what_was_done(
         ("payment.refund", -700, 0),
         ("inventory.release", 0, -3),
     ]
+
+
+@pytest.mark.parametrize(
+    "provider", [SandboxInventory, SandboxPayment, SandboxShipping], ids=str
+)
+def test_each_provider_registers_the_fault_targets_of_its_own_calls(
+    provider: type[SandboxBook],
+) -> None:
+    source = inspect.getsource(provider)
+    called = set(re.findall(r'self\.(?:call|must)\(\s*"([a-z_]+)"', source))
+    fired = set(re.findall(rf'fire\("{provider.provider}\.([a-z_]+)"', source))
+
+    assert provider.fault_targets() == {
+        f"{provider.provider}.{action}" for action in called | fired
+    }
+
+
+def test_a_target_no_provider_registers_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown target 'payment\.steal'"):
+        parse_faults("payment.steal=1x:transient", FAULT_TARGETS)

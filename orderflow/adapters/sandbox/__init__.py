@@ -29,6 +29,7 @@ from orderflow.adapters.sandbox.shipping import SandboxShipping
 from orderflow.ports import Store
 
 __all__ = [
+    "FAULT_TARGETS",
     "Fault",
     "FaultInjector",
     "FaultKind",
@@ -39,6 +40,12 @@ __all__ = [
     "SandboxShipping",
     "parse_faults",
 ]
+
+
+# What ORDERFLOW_FAULTS may name: the calls each provider registered.
+FAULT_TARGETS = frozenset().union(
+    *(p.fault_targets() for p in (SandboxInventory, SandboxPayment, SandboxShipping))
+)
 
 
 class SandboxProvider:
@@ -56,7 +63,7 @@ class SandboxProvider:
     ) -> None:
         if stage_seconds is None:
             stage_seconds = _stage_seconds_from_env()
-        injector = FaultInjector(parse_faults(faults), seed)
+        injector = FaultInjector(parse_faults(faults, FAULT_TARGETS), seed)
         self.inventory = SandboxInventory(store, injector, clock)
         self.payment = SandboxPayment(store, injector, clock)
         self.shipping = SandboxShipping(

@@ -30,6 +30,14 @@ class SandboxBook:
     """One provider's ledger with fault injection around every call."""
 
     provider = ""
+    # The calls of this provider that ORDERFLOW_FAULTS may name, as
+    # ``<provider>.<action>``: each provider registers its own.
+    fault_actions: tuple[str, ...] = ()
+
+    @classmethod
+    def fault_targets(cls) -> frozenset[str]:
+        """This provider's fault targets, e.g. ``payment.capture``."""
+        return frozenset(f"{cls.provider}.{a}" for a in cls.fault_actions)
 
     def __init__(self, store: Store, faults: FaultInjector, clock: Clock) -> None:
         self._store = store

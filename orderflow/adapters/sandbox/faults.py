@@ -34,7 +34,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,24 +48,6 @@ from orderflow.domain.errors import (
     TerminalProviderError,
 )
 
-TARGETS = frozenset(
-    {
-        "inventory.reserve",
-        "inventory.release",
-        "inventory.restock",
-        "inventory.withdraw",
-        "payment.authorize",
-        "payment.capture",
-        "payment.void",
-        "payment.refund",
-        "shipping.create",
-        "shipping.cancel",
-        "shipping.create_return_label",
-        "shipping.void_return_label",
-        "shipping.track",
-        "shipping.delivery",
-    }
-)
 DEFAULT_LATENCY_MS = 200
 
 
@@ -128,12 +110,18 @@ class Fault:
         return _BEFORE.get(self.kind)
 
 
-def parse_faults(spec: str) -> dict[str, tuple[Fault, ...]]:
-    """Parse an ``ORDERFLOW_FAULTS`` value; raise ValueError naming the bad part."""
+def parse_faults(spec: str, targets: Collection[str]) -> dict[str, tuple[Fault, ...]]:
+    """Parse an ``ORDERFLOW_FAULTS`` value; raise ValueError naming the bad part.
+
+    ``targets`` are the calls faults may name (``provider.action``): each
+    provider registers its own (``SandboxBook.fault_targets``).
+    """
     faults: dict[str, tuple[Fault, ...]] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         try:
             target, rest = (s.strip() for s in part.split("=", 1))
+            if target not in targets:
+                raise ValueError(f"unknown target {target!r}")
             fault = _parse_rule(target, rest)
         except ValueError as e:
             raise ValueError(
@@ -145,8 +133,6 @@ def parse_faults(spec: str) -> dict[str, tuple[Fault, ...]]:
 
 
 def _parse_rule(target: str, rest: str) -> Fault:
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}")
     rate, kind_text, *extra = rest.split(":")
     kind = FaultKind(kind_text)  # ValueError names the bad kind
     if (kind in DELIVERY_KINDS) != (target == "shipping.delivery"):

@@ -17,6 +17,7 @@ class SandboxInventory(SandboxBook):
     """``orderflow.ports.InventoryProvider`` on the store's ledger."""
 
     provider = "inventory"
+    fault_actions = ("reserve", "release", "restock", "withdraw")
 
     def reserve(self, order_id: str, units: int, *, key: str) -> Effect:
         """Hold ``units`` for the order."""

@@ -31,6 +31,7 @@ class SandboxPayment(SandboxBook):
     """
 
     provider = "payment"
+    fault_actions = ("authorize", "capture", "void", "refund")
 
     def authorize(self, order_id: str, amount_cents: int, *, key: str) -> Effect:
         """Put a hold of ``amount_cents`` on the customer's card."""

@@ -64,6 +64,14 @@ class SandboxShipping(SandboxBook):
     """``orderflow.ports.ShippingProvider`` on the store's ledger."""
 
     provider = "shipping"
+    fault_actions = (
+        "create",
+        "cancel",
+        "create_return_label",
+        "void_return_label",
+        "track",
+        "delivery",  # the carrier's own progress: lost, returned, late
+    )
 
     def __init__(
         self,
