@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from orderflow.parts.approvals.links import MAX_COMMENT_CHARS, TOKEN_BYTES, mint_token
@@ -166,6 +166,10 @@ def pending(stack: StackProcess) -> list[str]:
 def test_generated_approval_requests_get_2xx_or_4xx_and_decide_nothing(
     stack: StackProcess, target: Target
 ) -> None:
+    # A fixed seed: the strategy's repr holds this run's token, so derandomize
+    # alone would draw differently each run, and now and then miss a branch
+    # (no 403 at all) that the coverage check below asks for.
+    @seed(20261202)
     @settings(max_examples=EXAMPLES, **FUZZ_SETTINGS)
     @given(request=requests(target))
     def one(request: tuple[str, str, bytes, dict[str, str]]) -> None:
