@@ -44,6 +44,25 @@ def _answer(
     return handle
 
 
+def accepted(
+    app: APIGatewayHttpResolver,
+    public_url: str,
+    *,
+    path: str,
+    body: dict[str, object],
+    duplicate: bool,
+) -> Response[dict[str, object]]:
+    """202 of a front door: ``body`` with where to follow it (``path``), and if
+    it was a repeat. The base is the configured public URL, else the API's own
+    domain from the request."""
+    base = public_url or f"https://{app.current_event.request_context.domain_name}"
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type="application/json",
+        body={**body, "status_url": f"{base}{path}", "duplicate": duplicate},
+    )
+
+
 def _no_route(_: NotFoundError) -> Response[dict[str, object]]:
     return json_error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
 

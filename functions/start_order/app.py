@@ -7,7 +7,6 @@ is recorded or started.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,7 +18,7 @@ from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.domain.errors import InvalidOrderError
-from orderflow.http_errors import register_error_handlers
+from orderflow.http_errors import accepted, register_error_handlers
 from orderflow.parts.validation import request_body
 from orderflow.processes.orders import intake
 
@@ -44,27 +43,17 @@ def start_order() -> Response[dict[str, Any]]:
         max_bytes=SETTINGS.max_body_bytes,
     )
     logger.append_keys(order_id=order.order_id)
-    accepted = intake.submit(
+    taken = intake.submit(
         order, store=store, starter=starter, at=datetime.now(UTC).isoformat()
     )
-    logger.info("order accepted", extra={"duplicate": accepted.duplicate})
-    return Response(
-        status_code=HTTPStatus.ACCEPTED,
-        content_type="application/json",
-        body={
-            "order_id": accepted.order_id,
-            "status": accepted.status,
-            "status_url": f"{_base_url()}/orders/{accepted.order_id}",
-            "duplicate": accepted.duplicate,
-        },
+    logger.info("order accepted", extra={"duplicate": taken.duplicate})
+    return accepted(
+        app,
+        SETTINGS.public_url,
+        path=f"/orders/{taken.order_id}",
+        body={"order_id": taken.order_id, "status": taken.status},
+        duplicate=taken.duplicate,
     )
-
-
-def _base_url() -> str:
-    """The configured public URL, else the API's own domain from the request."""
-    if SETTINGS.public_url:
-        return SETTINGS.public_url
-    return f"https://{app.current_event.request_context.domain_name}"
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

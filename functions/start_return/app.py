@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.http_errors import json_error, register_error_handlers
+from orderflow.http_errors import accepted, json_error, register_error_handlers
 from orderflow.parts.validation import request_body
 from orderflow.processes.returns import intake
 from orderflow.processes.returns.books import UnitsTakenError
@@ -70,31 +70,21 @@ def start_return() -> Response[dict[str, Any]]:
         max_bytes=SETTINGS.max_body_bytes,
     )
     logger.append_keys(return_id=request.return_id, order_id=request.order_id)
-    accepted = intake.submit(
+    taken = intake.submit(
         request,
         store=store,
         starter=starter,
         settings=RETURNS,
         now=datetime.now(UTC),
     )
-    logger.info("return accepted", extra={"duplicate": accepted.duplicate})
-    return Response(
-        status_code=HTTPStatus.ACCEPTED,
-        content_type="application/json",
-        body={
-            "return_id": accepted.return_id,
-            "status": accepted.status,
-            "status_url": f"{_base_url()}/returns/{accepted.return_id}",
-            "duplicate": accepted.duplicate,
-        },
+    logger.info("return accepted", extra={"duplicate": taken.duplicate})
+    return accepted(
+        app,
+        SETTINGS.public_url,
+        path=f"/returns/{taken.return_id}",
+        body={"return_id": taken.return_id, "status": taken.status},
+        duplicate=taken.duplicate,
     )
-
-
-def _base_url() -> str:
-    """The configured public URL, else the API's own domain from the request."""
-    if SETTINGS.public_url:
-        return SETTINGS.public_url
-    return f"https://{app.current_event.request_context.domain_name}"
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
