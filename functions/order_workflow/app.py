@@ -40,13 +40,11 @@ from aws_durable_execution_sdk_python.config import StepConfig
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.parts import readmodel
+from orderflow.parts import recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.durable import (
     no_retry,
-    store_retry,
 )
-from orderflow.parts.readmodel import status_op
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
@@ -56,8 +54,9 @@ from orderflow.processes.orders.fulfilment import (
     shipment_key,
 )
 from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.process import PROCESS
 from orderflow.processes.orders.routing import Route
-from orderflow.processes.orders.status import TERMINAL_STATUSES, OrderStatus
+from orderflow.processes.orders.status import OrderStatus
 
 Result = dict[str, Any]
 
@@ -80,7 +79,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
             return {"status": OrderStatus.FAILED, "reason": e.message}
 
         order_id: str = order["order_id"]
-        record = functools.partial(_record, ctx, deps, order_id)
+        record = functools.partial(recording.record, ctx, deps, PROCESS, order_id)
         route = Route(order["route"])
         if route is Route.REJECT:
             return record(OrderStatus.REJECTED, {"reasons": order["risk"]["reasons"]})
@@ -100,24 +99,6 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
         return record(*_reconcile(ctx, deps, order))
 
     return order_workflow
-
-
-def _record(
-    ctx: DurableContext,
-    deps: Callable[[], Deps],
-    order_id: str,
-    status: OrderStatus,
-    detail: dict[str, Any] | None,
-) -> Result:
-    """Record ``status`` in the read model (a step) and return the workflow result."""
-    ctx.step(
-        lambda _: readmodel.record_status(
-            deps(), order_id, status, detail, terminal=TERMINAL_STATUSES
-        ),
-        name=status_op(status),
-        config=StepConfig(retry_strategy=store_retry()),
-    )
-    return {"order_id": order_id, "status": status.value, **(detail or {})}
 
 
 def _approve(

@@ -28,18 +28,18 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, StepError
 from aws_durable_execution_sdk_python.config import StepConfig
 
-from orderflow.parts import readmodel
+from orderflow.parts import recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.durable import no_retry, provider_retry, store_retry
-from orderflow.parts.readmodel import status_op
 from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
 from orderflow.processes.returns import durable_steps as durable
 from orderflow.processes.returns import steps
 from orderflow.processes.returns.approval import WORDING, return_stages, return_subject
 from orderflow.processes.returns.deps import ReturnDeps
 from orderflow.processes.returns.operations import ReturnOp
+from orderflow.processes.returns.process import PROCESS
 from orderflow.processes.returns.rules import ReturnRoute
-from orderflow.processes.returns.status import TERMINAL_STATUSES, ReturnStatus
+from orderflow.processes.returns.status import ReturnStatus
 
 Result = dict[str, Any]
 DepsFactory = Callable[[], ReturnDeps]
@@ -58,7 +58,9 @@ def make_workflow(deps: DepsFactory) -> Callable[[Any, DurableContext], Result]:
             )
         except StepError as e:
             return {"status": ReturnStatus.FAILED, "reason": e.message}
-        record = functools.partial(_record, ctx, deps, checked["return_id"])
+        record = functools.partial(
+            recording.record, ctx, deps, PROCESS, checked["return_id"]
+        )
         route = ReturnRoute(checked["route"])
         if route is ReturnRoute.DENY:
             return record(
@@ -96,24 +98,6 @@ def make_workflow(deps: DepsFactory) -> Callable[[Any, DurableContext], Result]:
         return record(*durable.check_books(ctx, deps, checked, damaged))
 
     return return_workflow
-
-
-def _record(
-    ctx: DurableContext,
-    deps: DepsFactory,
-    return_id: str,
-    status: ReturnStatus,
-    detail: dict[str, Any] | None,
-) -> Result:
-    """Record ``status`` in the read model (a step) and return the workflow result."""
-    ctx.step(
-        lambda _: readmodel.record_status(
-            deps(), return_id, status, detail, terminal=TERMINAL_STATUSES
-        ),
-        name=status_op(status),
-        config=StepConfig(retry_strategy=store_retry()),
-    )
-    return {"return_id": return_id, "status": status.value, **(detail or {})}
 
 
 def _give_back(
