@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from orderflow.domain.errors import InvalidInputError, OrderConflictError
+from orderflow.origins import expected_origin, foreign_origin
 from orderflow.parts.validation import PayloadTooLargeError
+
+# On every JSON answer: never sniffed into something else, never cached (an
+# order's answer carries customer data).
+JSON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+class ForeignOriginError(Exception):
+    """A browser page of another origin posted to the API."""
 
 
 def json_error(
@@ -28,6 +38,7 @@ ERRORS: tuple[tuple[type[Exception], HTTPStatus, str], ...] = (
     (InvalidInputError, HTTPStatus.BAD_REQUEST, "invalid_{what}"),
     (PayloadTooLargeError, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large"),
     (OrderConflictError, HTTPStatus.CONFLICT, "order_conflict"),
+    (ForeignOriginError, HTTPStatus.FORBIDDEN, "foreign_origin"),
 )
 
 
@@ -61,6 +72,32 @@ def accepted(
         content_type="application/json",
         body={**body, "status_url": f"{base}{path}", "duplicate": duplicate},
     )
+
+
+def refuse_foreign_origin(app: APIGatewayHttpResolver, public_url: str) -> None:
+    """Raise ForeignOriginError if a page of another origin sent this request.
+
+    Raises:
+        ForeignOriginError: the Origin header names another origin.
+    """
+    event = app.current_event
+    expected = expected_origin(public_url, event.request_context.domain_name)
+    given = foreign_origin(event.headers or {}, expected)
+    if given is not None:
+        raise ForeignOriginError(
+            f"Origin {given} is not this API's ({expected}): a page of another "
+            "site may not post here"
+        )
+
+
+def with_json_headers(answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` (a resolver's result) with JSON_HEADERS if its body is JSON."""
+    headers = answer.setdefault("headers", {})
+    kind = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if kind.startswith("application/json"):
+        for name, value in JSON_HEADERS.items():
+            headers.setdefault(name, value)
+    return answer
 
 
 def _no_route(_: NotFoundError) -> Response[dict[str, object]]:

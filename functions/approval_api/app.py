@@ -1,9 +1,11 @@
 """GET/HEAD/OPTIONS/POST /approvals/{token}: the page an approver's email links to.
 
 GET and HEAD render and change nothing; OPTIONS lists the methods; POST, with
-the page's CSRF value, decides once and completes the workflow's callback
-through the Lambda API. Every answer, errors included, is an HTML page with the
-security headers (``orderflow.parts.approvals.pages.SECURITY_HEADERS``). The routes
+the page's CSRF value, from the page's own origin and, where the browser
+reports it, started by a click or a key, decides once and completes the
+workflow's callback through the Lambda API. Every answer, errors included, is
+an HTML page with the security headers
+(``orderflow.parts.approvals.pages.SECURITY_HEADERS``). The routes
 are public (no IAM auth) and throttled in template.yaml: the token is the
 credential. Never log the event: its path carries the token.
 """
@@ -25,6 +27,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
+from orderflow.http_errors import with_json_headers
+from orderflow.origins import expected_origin, foreign_origin
 from orderflow.parts.approvals.desk import ApprovalDesk, Client
 from orderflow.parts.approvals.pages import SECURITY_HEADERS, Page, Problem, problem
 from orderflow.parts.approvals.pages import stylesheet as css_page
@@ -96,13 +100,25 @@ def decide(token: str) -> Response[str]:
         fields = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=20))
     except ValueError:  # too many fields
         return _answer(problem(Problem.TOO_LARGE))
+    return _answer(desk.decide(token, fields, _client()))
+
+
+def _client() -> Client:
+    """Who posted, and what the browser says about where from and how."""
+    event = app.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    client = Client(
+    expected = expected_origin(SETTINGS.public_url, event.request_context.domain_name)
+    return Client(
         source_ip=event.request_context.http.source_ip,
         user_agent=headers.get("user-agent", ""),
         cross_site=headers.get("sec-fetch-site") == "cross-site",
+        foreign_origin=foreign_origin(headers, expected),
+        # Chromium (the one engine sending Sec-CH-UA) sends Sec-Fetch-User: ?1
+        # on every navigation a click or key starts; Safari never sends it,
+        # and the CLI and curl send neither (docs/approval-links.md).
+        user_activated="sec-ch-ua" not in headers
+        or headers.get("sec-fetch-user") == "?1",
     )
-    return _answer(desk.decide(token, fields, client))
 
 
 @app.not_found
@@ -128,4 +144,4 @@ app.exception_handler(Exception)(crashed)
 )
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point."""
-    return app.resolve(event, context)
+    return with_json_headers(app.resolve(event, context))

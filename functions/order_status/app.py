@@ -13,7 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.http_errors import json_error, register_error_handlers
+from orderflow.http_errors import (
+    json_error,
+    register_error_handlers,
+    with_json_headers,
+)
 from orderflow.parts.readmodel import subject_answer
 from orderflow.processes.returns.answer import return_answer
 from orderflow.registry import ORDERS
@@ -60,4 +64,4 @@ def get_return(return_id: str) -> Response[dict[str, Any]]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point."""
-    return app.resolve(event, context)
+    return with_json_headers(app.resolve(event, context))

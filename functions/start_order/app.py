@@ -18,7 +18,12 @@ from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.domain.errors import InvalidOrderError
-from orderflow.http_errors import accepted, register_error_handlers
+from orderflow.http_errors import (
+    accepted,
+    refuse_foreign_origin,
+    register_error_handlers,
+    with_json_headers,
+)
 from orderflow.parts.validation import request_body
 from orderflow.processes.orders import intake
 
@@ -33,6 +38,7 @@ starter = LambdaWorkflowStarter(SETTINGS.workflow_function)
 @app.post("/orders")
 def start_order() -> Response[dict[str, Any]]:
     """Accept an order and start its durable execution."""
+    refuse_foreign_origin(app, SETTINGS.public_url)
     event = app.current_event
     order = intake.read_order(
         request_body(
@@ -59,4 +65,4 @@ def start_order() -> Response[dict[str, Any]]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point."""
-    return app.resolve(event, context)
+    return with_json_headers(app.resolve(event, context))

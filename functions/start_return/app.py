@@ -21,7 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.http_errors import accepted, json_error, register_error_handlers
+from orderflow.http_errors import (
+    accepted,
+    json_error,
+    refuse_foreign_origin,
+    register_error_handlers,
+    with_json_headers,
+)
 from orderflow.parts.validation import request_body
 from orderflow.processes.returns import intake
 from orderflow.processes.returns.books import UnitsTakenError
@@ -60,6 +66,7 @@ app.exception_handler(intake.ReturnConflictError)(_conflict)
 @app.post("/returns")
 def start_return() -> Response[dict[str, Any]]:
     """Accept a return and start its durable execution."""
+    refuse_foreign_origin(app, SETTINGS.public_url)
     event = app.current_event
     request = intake.read_return(
         request_body(
@@ -90,4 +97,4 @@ def start_return() -> Response[dict[str, Any]]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point."""
-    return app.resolve(event, context)
+    return with_json_headers(app.resolve(event, context))

@@ -2,7 +2,9 @@
 
 Routes come from the template's ``HttpApi`` events. Like API Gateway it answers
 404 for an unknown route, 413 for a body over 10 MiB and 500 when a function
-fails, and it never lets one slow client hold the server.
+fails, and it never lets one slow client hold the server. It is served by
+waitress (orderflow/local/serving.py): malformed framing is refused before any
+handler runs, and only loopback host names are answered.
 """
 
 from __future__ import annotations
@@ -10,17 +12,23 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from orderflow.local.lambda_endpoint import QuietServer
 from orderflow.local.log_redaction import redact
+from orderflow.local.serving import (
+    Environ,
+    LoopbackServer,
+    StartResponse,
+    json_message,
+    request_headers,
+    respond,
+    target,
+)
 from orderflow.local.template import FunctionSpec, RouteSpec
 
 log = logging.getLogger("orderflow.local.http")
@@ -101,29 +109,27 @@ class HttpApi:
             (route, spec) for spec in functions.values() for route in spec.routes
         ]
         self.invoke = invoke
-        api = self
-
-        class Handler(_RequestHandler):
-            owner = api
-
-        self.server = QuietServer((host, port), Handler)
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackServer(
+            self._serve,
+            host=host,
+            port=port,
+            name="orderflow-http-api",
+            max_body_bytes=MAX_BODY_BYTES,
+            client_timeout=30,  # seconds a client may sit idle on a connection
+        )
 
     def start(self) -> None:
         """Serve in a background thread."""
-        self._thread.start()
+        self.server.start()
 
     def stop(self) -> None:
         """Stop serving; safe before start and twice."""
-        if self._thread.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     @property
     def url(self) -> str:
         """The API's base URL."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.server.url
 
     def match(
         self, method: str, path: str
@@ -135,105 +141,69 @@ class HttpApi:
                 return route, spec, found.groupdict()
         return None
 
+    def _serve(
+        self, environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        status, headers, body = self._answer(environ, method)
+        log.debug(
+            '%s "%s %s" %s',
+            environ.get("REMOTE_ADDR"),
+            method,
+            redact(environ.get("REQUEST_URI", "")),
+            status,
+        )
+        return respond(start_response, status, body, headers, head=method == "HEAD")
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    owner: HttpApi
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = 30  # seconds a client may take to send its request
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), redact(format % args))
-
-    def _reply(
-        self,
-        status: int,
-        body: bytes,
-        headers: dict[str, str],
-        cookies: Sequence[str] = (),
-    ) -> None:
-        self.send_response(status)
-        for cookie in cookies:
-            self.send_header("Set-Cookie", cookie)
-        for key, value in headers.items():
-            if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, status: int, message: str) -> None:
-        body = json.dumps({"message": message}).encode()
-        self._reply(status, body, {"Content-Type": "application/json"})
-
-    def _dispatch(self) -> None:
+    def _answer(
+        self, environ: Environ, method: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         started = time.perf_counter()
-        url = urlsplit(self.path)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self._json(400, "Content-Length is not a number")
-            return
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self._json(
-                413, f"Request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
-            )
-            return
-        body = self.rfile.read(length) if length else b""
-        page = self.owner.pages.get(url.path)
-        if page is not None and self.command in ("GET", "HEAD"):
+        path, query = target(environ)
+        page = self.pages.get(path)
+        if page is not None and method in ("GET", "HEAD"):
             try:
-                status, headers, content = page(url.query)
+                status, page_headers, content = page(query)
             except Exception:
-                log.exception("local page %s failed", url.path)
-                self._json(500, "Internal Server Error")
-                return
-            self._reply(status, content, headers)
-            return
-        found = self.owner.match(self.command, url.path)
+                log.exception("local page %s failed", path)
+                return json_message(500, "Internal Server Error")
+            return status, list(page_headers.items()), content
+        found = self.match(method, path)
         if found is None:
-            self._json(404, "Not Found")
-            return
+            return json_message(404, "Not Found")
         route, spec, params = found
         event = build_event(
             route,
-            method=self.command,
-            raw_path=url.path,
-            query=url.query,
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
+            method=method,
+            raw_path=path,
+            query=query,
+            headers=request_headers(environ),
+            body=environ["wsgi.input"].read(),
             path_parameters=params,
-            source_ip=self.client_address[0],
+            source_ip=environ.get("REMOTE_ADDR", ""),
         )
-        output, failed = self.owner.invoke(spec, event)
+        output, failed = self.invoke(spec, event)
         if failed:
-            self._json(500, "Internal Server Error")
-            return
-        self._respond(json.loads(output))
+            return json_message(500, "Internal Server Error")
         log.info(
             "%s %s -> %s in %.0f ms",
-            self.command,
+            method,
             route.path,
             spec.logical_id,
             (time.perf_counter() - started) * 1000,
         )
+        return _response(json.loads(output))
 
-    def _respond(self, result: Any) -> None:
-        if not isinstance(result, dict) or "statusCode" not in result:
-            # HTTP API's rule for a function that returns a bare value.
-            self._reply(
-                200, json.dumps(result).encode(), {"Content-Type": "application/json"}
-            )
-            return
-        body = result.get("body") or ""
-        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-        headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
-        for key, values in (result.get("multiValueHeaders") or {}).items():
-            headers[key] = ", ".join(map(str, values))
-        self._reply(
-            int(result["statusCode"]), raw, headers, list(result.get("cookies") or [])
-        )
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+def _response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A function's result as HTTP API sends it: status, headers, body."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        # HTTP API's rule for a function that returns a bare value.
+        return 200, [("Content-Type", "application/json")], json.dumps(result).encode()
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[key] = ", ".join(map(str, values))
+    cookies = [("Set-Cookie", str(c)) for c in result.get("cookies") or []]
+    return int(result["statusCode"]), [*cookies, *headers.items()], raw

@@ -11,6 +11,11 @@ It is what ``AWS_ENDPOINT_URL_LAMBDA`` points at, for the handlers and for you:
 - ``Invoke`` of a plain function runs it and returns its output;
 - every other Lambda API call (checkpoints, state, callbacks, history) is passed
   through to AWS's durable-execution emulator.
+
+It is served by waitress (orderflow/local/serving.py), answers only loopback
+host names, and refuses any request that carries an ``Origin``: SDKs and CLIs
+send none, so one that does comes from a web page, and no page may start an
+execution or complete a callback.
 """
 
 from __future__ import annotations
@@ -25,15 +30,23 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from orderflow.local.log_redaction import redact
+from orderflow.local.serving import (
+    HOP_BY_HOP,
+    Environ,
+    LoopbackServer,
+    StartResponse,
+    request_headers,
+    respond,
+    target,
+)
 from orderflow.local.template import FunctionSpec
 
 log = logging.getLogger("orderflow.local.lambda")
@@ -42,7 +55,8 @@ INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 MARKER_HEADER = "X-Dex-Handler-Invoke"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+# Lambda's payload limit is 6 MB; checkpoints are capped at 256 KiB.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -52,19 +66,6 @@ CREATE TABLE IF NOT EXISTS invocations (
     id INTEGER PRIMARY KEY, execution_arn TEXT, function TEXT NOT NULL,
     started_at REAL NOT NULL, duration_ms REAL NOT NULL, outcome TEXT NOT NULL);
 """
-
-
-class QuietServer(ThreadingHTTPServer):
-    """A threading HTTP server that logs dropped connections, never prints them."""
-
-    daemon_threads = True
-    # socketserver listens with a backlog of 5: a burst of more connections than
-    # that (20 approval POSTs at once did it) overflowed the accept queue and
-    # clients saw "connection reset". API Gateway and Lambda take bursts.
-    request_queue_size = 128
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s dropped", client_address, exc_info=True)
 
 
 @dataclass
@@ -124,29 +125,27 @@ class LambdaEndpoint:
         self._start_lock = threading.Lock()
         with self._db() as db:
             db.executescript(SCHEMA)
-        endpoint = self
-
-        class Handler(_RequestHandler):
-            owner = endpoint
-
-        self.server = QuietServer((host, port), Handler)
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackServer(
+            lambda environ, start: _Request(self, environ).serve(start),
+            host=host,
+            port=port,
+            name="orderflow-lambda-endpoint",
+            max_body_bytes=MAX_BODY_BYTES,
+            client_timeout=120,
+        )
 
     @property
     def url(self) -> str:
         """Where to point ``AWS_ENDPOINT_URL_LAMBDA``."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.server.url
 
     def start(self) -> None:
         """Serve in a background thread."""
-        self._thread.start()
+        self.server.start()
 
     def stop(self) -> None:
         """Stop serving; safe before start and twice."""
-        if self._thread.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -314,96 +313,94 @@ class LambdaEndpoint:
             conn.close()
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    owner: LambdaEndpoint
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = 120
+class _Request:
+    """One request to the endpoint: an Invoke, or a call passed to the emulator."""
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def __init__(self, owner: LambdaEndpoint, environ: Environ) -> None:
+        self.owner, self.environ = owner, environ
+        self.command = environ["REQUEST_METHOD"]
+        self.headers = request_headers(environ)
+
+    def serve(self, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer the request; every outcome is logged with ids cut out."""
+        status, headers, body = self._answer()
         # Callback ids travel in the Lambda API's paths: cut them out.
-        log.debug("%s %s", self.address_string(), redact(format % args))
+        line = redact(f"{self.command} {self.environ.get('REQUEST_URI', '')}")
+        log.debug('%s "%s" %s', self.environ.get("REMOTE_ADDR"), line, status)
+        return respond(start_response, status, body, headers)
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _send(
-        self, status: int, body: bytes, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _error(self, e: LambdaApiError) -> None:
-        body = json.dumps({"Type": "User", "Message": e.message, "message": e.message})
-        self._send(
-            e.status,
-            body.encode(),
-            {"Content-Type": "application/json", "x-amzn-ErrorType": e.code},
-        )
-
-    def _dispatch(self) -> None:
-        body = self._body()
-        url = urlsplit(self.path)
-        match = INVOKE_PATH.match(url.path)
+    def _answer(self) -> tuple[int, list[tuple[str, str]], bytes]:
         try:
-            if self.command == "POST" and match:
-                self._invoke(match["name"], parse_qs(url.query), body)
-                return
-            headers = {
-                k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP
-            }
-            status, answer_headers, answer = self.owner.forward(
-                self.command, self.path, headers, body
-            )
-            self._send(
-                status,
-                answer,
-                {k: v for k, v in answer_headers if k.lower() not in HOP_BY_HOP},
-            )
+            if "origin" in self.headers:
+                raise LambdaApiError(
+                    403,
+                    "AccessDeniedException",
+                    f"a web page (Origin {self.headers['origin']}) may not call "
+                    "the Lambda API",
+                )
+            return self._dispatch(self.environ["wsgi.input"].read())
         except LambdaApiError as e:
-            self._error(e)
+            return _error(e)
         except (ConnectionError, OSError) as e:
-            self._error(
+            return _error(
                 LambdaApiError(503, "ServiceException", f"emulator unreachable: {e}")
             )
 
-    do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+    def _dispatch(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        path, query = target(self.environ)
+        match = INVOKE_PATH.match(path)
+        if self.command == "POST" and match:
+            return self._invoke(match["name"], parse_qs(query), body)
+        if self.command not in ("GET", "POST", "PUT", "DELETE"):
+            raise LambdaApiError(501, "UnsupportedMethod", f"no {self.command} here")
+        headers = {
+            k: v for k, v in self.headers.items() if k not in HOP_BY_HOP | {"host"}
+        }
+        uri = f"{path}?{query}" if query else path
+        status, answer_headers, answer = self.owner.forward(
+            self.command, uri, headers, body
+        )
+        kept = [(k, v) for k, v in answer_headers if k.lower() not in HOP_BY_HOP]
+        return status, kept, answer
 
-    def _invoke(self, raw_name: str, query: dict[str, list[str]], body: bytes) -> None:
+    def _invoke(
+        self, raw_name: str, query: dict[str, list[str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         qualifiers = query.get("Qualifier") or []
         name, qualifier = split_function_name(
             raw_name, qualifiers[0] if qualifiers else None
         )
         spec = self.owner.function(name)
-        handler_invoke = self.headers.get(MARKER_HEADER, "").lower() == "true"
+        handler_invoke = self.headers.get(MARKER_HEADER.lower(), "").lower() == "true"
         if spec.durable and not handler_invoke:
             arn = self.owner.start_execution(
-                spec, qualifier, self.headers.get("X-Amz-Durable-Execution-Name"), body
+                spec, qualifier, self.headers.get("x-amz-durable-execution-name"), body
             )
-            asynchronous = self.headers.get("X-Amz-Invocation-Type") == "Event"
-            self._send(
+            asynchronous = self.headers.get("x-amz-invocation-type") == "Event"
+            headers = [
+                ("X-Amz-Durable-Execution-Arn", arn),
+                ("X-Amz-Executed-Version", qualifier),
+            ]
+            return (
                 202 if asynchronous else 200,
+                headers,
                 b"" if asynchronous else b"null",
-                {
-                    "X-Amz-Durable-Execution-Arn": arn,
-                    "X-Amz-Executed-Version": qualifier,
-                },
             )
-            return
         try:
             event = json.loads(body or b"{}")
         except ValueError as e:
             raise LambdaApiError(400, "InvalidRequestContentException", str(e)) from e
         output, failed = self.owner.run_handler(spec, qualifier, event)
-        headers = {
-            "Content-Type": "application/json",
-            "X-Amz-Executed-Version": qualifier,
-        }
+        headers = [
+            ("Content-Type", "application/json"),
+            ("X-Amz-Executed-Version", qualifier),
+        ]
         if failed:
-            headers["X-Amz-Function-Error"] = "Unhandled"
-        self._send(200, output, headers)
+            headers.append(("X-Amz-Function-Error", "Unhandled"))
+        return 200, headers, output
+
+
+def _error(e: LambdaApiError) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps({"Type": "User", "Message": e.message, "message": e.message})
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", e.code)]
+    return e.status, headers, body.encode()

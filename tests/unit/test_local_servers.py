@@ -1,12 +1,12 @@
 """The local stack's servers answer without Nagle's delay.
 
-``BaseHTTPRequestHandler`` writes a response's headers and its body in two
-sends. With Nagle's algorithm on, the body waits for the client's ACK of the
-headers, which Linux delays by up to 40 ms: every checkpoint the workflow sent
-through the Lambda endpoint stalled (one order at a time: 623 ms on the local
-stack, 232 ms after; bench/bench_local_stack.py, docs/benchmarks.md). This
-checks the option on the connections the servers accept, rather than timing
-them.
+A server that writes a response's headers and its body in two sends with
+Nagle's algorithm on makes the body wait for the client's ACK of the headers,
+which Linux delays by up to 40 ms: under http.server every checkpoint the
+workflow sent through the Lambda endpoint stalled (one order at a time: 623 ms
+on the local stack, 232 ms after; bench/bench_local_stack.py,
+docs/benchmarks.md). This checks the option on the connections the servers
+accept, rather than timing them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.local import http_api, lambda_endpoint
+from orderflow.local import http_api, lambda_endpoint, serving
 from orderflow.local.template import read_functions
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -30,17 +30,13 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 def nodelay_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """TCP_NODELAY of every connection either server accepts, as it accepts it."""
     seen: list[int] = []
-    for module in (http_api, lambda_endpoint):
-        handler = module._RequestHandler
-        original = handler.setup
+    original = serving._Server.set_socket_options
 
-        def setup(self: Any, original: Any = original) -> None:
-            original(self)
-            seen.append(
-                self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-            )
+    def set_socket_options(self: Any, conn: socket.socket) -> None:
+        original(self, conn)
+        seen.append(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
 
-        monkeypatch.setattr(handler, "setup", setup)
+    monkeypatch.setattr(serving._Server, "set_socket_options", set_socket_options)
     yield seen
 
 

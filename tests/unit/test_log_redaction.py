@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
-from orderflow.local.lambda_endpoint import _RequestHandler
+from orderflow.local.lambda_endpoint import LambdaEndpoint
 from orderflow.local.log_redaction import RedactingFilter, redact
 from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
 
@@ -41,17 +44,24 @@ def test_the_stylesheet_route_is_left_readable() -> None:
 
 
 def test_lambda_endpoint_request_lines_hide_callback_ids(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="orderflow.local.lambda")
+    caplog.set_level(logging.DEBUG)
     quoted = CALLBACK_ID.replace("=", "%3D").replace("/", "%2F")
-    handler = object.__new__(_RequestHandler)
-    handler.client_address = ("127.0.0.1", 5)
-    line = f"POST /2025-12-01/durable-execution-callbacks/{quoted}/succeed"
+    endpoint = LambdaEndpoint(
+        {},
+        emulator_url="http://127.0.0.1:9",  # nothing listens: a 503, still logged
+        db_path=tmp_path / "lambda.db",
+    )
+    endpoint.start()
+    url = f"{endpoint.url}/2025-12-01/durable-execution-callbacks/{quoted}/succeed"
+    try:
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(urllib.request.Request(url, data=b"{}"))
+    finally:
+        endpoint.stop()
 
-    handler.log_message('"%s" %s %s', line, "200", "-")
-
-    assert quoted not in caplog.text
+    assert quoted not in caplog.text and CALLBACK_ID not in caplog.text
     assert "durable-execution-callbacks/{id}/succeed" in caplog.text
 
 

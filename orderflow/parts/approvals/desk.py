@@ -66,6 +66,25 @@ class Client:
     source_ip: str = ""
     user_agent: str = ""
     cross_site: bool = False  # Sec-Fetch-Site: cross-site
+    foreign_origin: str | None = None  # an Origin that is not the page's own
+    # False when a browser that reports user activation reported none: a
+    # script, not a click or a key, submitted the form.
+    user_activated: bool = True
+
+
+NOT_ACTIVATED = (
+    "Not recorded: your browser did not report a click or a key press on this "
+    "form. To decide, press Approve or Reject."
+)
+
+
+def _refusal(client: Client) -> str | None:
+    """Why the request cannot come from the page we served, if it cannot."""
+    if client.cross_site:
+        return "cross-site request"
+    if client.foreign_origin is not None:
+        return f"foreign origin {client.foreign_origin}"
+    return None
 
 
 def _utcnow() -> datetime:
@@ -111,10 +130,15 @@ class ApprovalDesk:
             if link is not None:
                 self._audit(link, AuditAction.REFUSED, client, reason=f"link {state}")
             return self._closed(state, approval)
-        if client.cross_site or not csrf_ok(self.secret, link, fields.get("csrf")):
-            reason = "cross-site request" if client.cross_site else "bad CSRF value"
+        reason = _refusal(client) or (
+            None if csrf_ok(self.secret, link, fields.get("csrf")) else "bad CSRF value"
+        )
+        if reason is not None:
             self._audit(link, AuditAction.REFUSED, client, reason=reason)
             return problem(Problem.FORBIDDEN)
+        if not client.user_activated:
+            self._audit(link, AuditAction.REFUSED, client, reason="no user activation")
+            return self._confirm(link, error=NOT_ACTIVATED, status=400)
         try:
             form = parse_decision(fields, link)
         except InvalidDecisionError as e:
