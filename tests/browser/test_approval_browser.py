@@ -17,6 +17,7 @@ import pytest
 
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
+from tests.e2e.pages import actions, csrf_in, fetch, link_of, trail
 from tests.utils.orders import high_risk_order, load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -117,6 +118,46 @@ def test_an_expense_claim_gets_its_own_page_and_approving_it_closes_it(
     assert "You approved expense claim BROWSER-EXP" in page.locator("h1").inner_text()
     assert "finance pays it" in page.locator("main").inner_text()
     wait_for_subject(stack, "BROWSER-EXP", "APPROVED")
+
+
+def test_a_form_a_script_submits_decides_nothing_until_a_click(
+    chromium: Any, stack: StackProcess, artifacts: Path
+) -> None:
+    # A sandbox that renders pages and submits their forms from a script: a page
+    # at the stack's own origin (answered by Playwright, not by the stack) posts
+    # the approval form on load, with the right CSRF value and a decision.
+    assert stack.submit(high_risk_order("BROWSER-SCRIPT"))[0] == 202
+    stack.wait_for_status("BROWSER-SCRIPT", OrderStatus.AWAITING_APPROVAL)
+    link = link_of(stack, "BROWSER-SCRIPT")
+    form = (
+        f'<form method="post" action="{link}">'
+        f'<input type="hidden" name="csrf" value="{csrf_in(fetch(link).body)}">'
+        '<input type="hidden" name="decision" value="approve"></form>'
+        "<script>document.forms[0].submit()</script>"
+    )
+    context = chromium.new_context(viewport=PHONE)  # JavaScript on, for the probe
+    tab = context.new_page()
+    probe = f"{stack.api}/sandbox-probe"
+    tab.route(probe, lambda route: route.fulfill(body=form, content_type="text/html"))
+    try:
+        tab.goto(probe)
+        tab.wait_for_url(link)
+        tab.wait_for_load_state()
+
+        assert "did not report a click" in tab.locator("p.notice").inner_text()
+        tab.screenshot(path=str(artifacts / "approval-not-clicked.png"), full_page=True)
+        assert stack.store.get_subject("BROWSER-SCRIPT").status == "AWAITING_APPROVAL"
+        assert actions(stack, "BROWSER-SCRIPT") == ["requested", "refused"]
+        assert trail(stack, "BROWSER-SCRIPT")[1].detail["reason"] == (
+            "no user activation"
+        )
+
+        tab.get_by_role("button", name="Approve").click()  # a person, this time
+        tab.wait_for_load_state()
+        assert "You approved order BROWSER-SCRIPT" in tab.locator("h1").inner_text()
+    finally:
+        context.close()
+    stack.wait_for_status("BROWSER-SCRIPT", OrderStatus.COMPLETED)
 
 
 def wait_for_subject(stack: StackProcess, subject_id: str, status: str) -> None:

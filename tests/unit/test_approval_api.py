@@ -13,7 +13,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -257,3 +257,110 @@ def test_a_form_that_is_not_utf8_is_refused_not_crashed(api: Api) -> None:
     assert "This form could not be read" in answer["body"]
     assert_secured(answer)
     assert api.calls.succeeded == []
+
+
+@pytest.mark.parametrize(
+    ("public_url", "origin"),
+    [
+        ("", "https://evil.example"),
+        ("", "null"),  # a sandboxed frame, or a privacy-stripped redirect
+        ("", "http://api.example.com"),
+        ("https://approve.example.com", "https://api.example.com"),
+    ],
+)
+def test_a_post_from_another_origin_is_refused_and_audited(
+    api: Api, public_url: str, origin: str
+) -> None:
+    api.module.SETTINGS = replace(api.module.SETTINGS, public_url=public_url)
+    token = waiting_order(api.deps)
+    fields = {"decision": "approve", "csrf": csrf_of(api.page(token))}
+
+    answer = api.post(token, fields, headers={"origin": origin})
+
+    assert answer["statusCode"] == 403
+    assert "could not be verified" in answer["body"]
+    assert_secured(answer)
+    assert api.calls.succeeded == []
+    refused = api.deps.store.list_audit("ORD-P")[-1]
+    assert (refused.action, refused.detail["reason"]) == (
+        "refused",
+        f"foreign origin {origin}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("public_url", "origin"),
+    [
+        ("", "https://api.example.com"),  # the API's own domain (the default)
+        ("https://approve.example.com/base/", "https://approve.example.com"),
+    ],
+)
+def test_a_post_from_the_pages_own_origin_decides(
+    api: Api, public_url: str, origin: str
+) -> None:
+    api.module.SETTINGS = replace(api.module.SETTINGS, public_url=public_url)
+    token = waiting_order(api.deps)
+    fields = {"decision": "reject", "csrf": csrf_of(api.page(token))}
+
+    answer = api.post(token, fields, headers={"origin": origin})
+
+    assert answer["statusCode"] == 200, answer["body"]
+    assert api.calls.succeeded[0][1]["approved"] is False
+
+
+CHROMIUM = {
+    "sec-ch-ua": '"Chromium";v="156", "Not:A-Brand";v="8"',
+    "sec-fetch-site": "same-origin",
+    "sec-fetch-mode": "navigate",
+    "sec-fetch-dest": "document",
+}
+
+
+def test_a_chromium_post_no_click_started_gets_the_page_again_and_decides_nothing(
+    api: Api,
+) -> None:
+    token = waiting_order(api.deps)
+    fields = {"decision": "approve", "csrf": csrf_of(api.page(token))}
+
+    answer = api.post(token, fields, headers=CHROMIUM)
+
+    assert answer["statusCode"] == 400
+    assert "did not report a click" in answer["body"]
+    assert 'value="approve"' in answer["body"]  # the form, to decide with a click
+    assert_secured(answer)
+    assert api.calls.succeeded == []
+    (approval,) = api.deps.store.list_approvals(subject_id="ORD-P")
+    assert approval.status == "PENDING"
+    refused = api.deps.store.list_audit("ORD-P")[-1]
+    assert (refused.action, refused.detail["reason"]) == (
+        "refused",
+        "no user activation",
+    )
+    # The click on the page shown again decides, with the same form values.
+    clicked = api.post(
+        token, {**fields, "csrf": csrf_of(answer)}, headers={
+            **CHROMIUM, "sec-fetch-user": "?1"
+        },
+    )  # fmt: skip
+    assert clicked["statusCode"] == 200, clicked["body"]
+    assert api.calls.succeeded[0][1]["approved"] is True
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # orderflow approve, curl: no browser
+        {k: v for k, v in CHROMIUM.items() if k != "sec-ch-ua"},  # Safari, Firefox
+    ],
+    ids=["no fetch metadata", "no Sec-CH-UA"],
+)
+def test_clients_that_report_no_user_activation_still_decide(
+    api: Api, headers: dict[str, str]
+) -> None:
+    token = waiting_order(api.deps)
+    fields = {"decision": "reject", "csrf": csrf_of(api.page(token))}
+
+    answer = api.post(token, fields, headers=headers)
+
+    assert answer["statusCode"] == 200, answer["body"]
+    assert api.calls.succeeded[0][1]["approved"] is False

@@ -30,7 +30,10 @@ CSP = "; ".join(
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CSP,
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # The origin, never the path (the token): and unlike no-referrer, a form
+    # posted back here then carries its real Origin, not "null", so the page's
+    # origin can be checked (functions/approval_api).
+    "Referrer-Policy": "strict-origin",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
