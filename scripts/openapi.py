@@ -80,6 +80,8 @@ _LINK_PAGES = (
     Answer(410, "Expired: the time to decide has passed."),
 )
 
+_FOREIGN_ORIGIN = "Sent by a web page of another origin (its Origin header)."
+
 ROUTE_DOCS: dict[str, RouteDoc] = {
     "POST /orders": RouteDoc(
         summary="Submit an order",
@@ -93,6 +95,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
         answers=(
             Answer(202, "Accepted: the execution is starting.", OrderAccepted),
             Answer(400, "Not JSON, or not a valid order.", InvalidOrder),
+            Answer(403, _FOREIGN_ORIGIN, ApiError),
             Answer(409, "The order id is taken by another order.", ApiError),
             Answer(
                 413,
@@ -124,6 +127,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
         answers=(
             Answer(202, "Accepted: the execution is starting.", ReturnAccepted),
             Answer(400, "Not JSON, or not a valid return.", InvalidReturn),
+            Answer(403, _FOREIGN_ORIGIN, ApiError),
             Answer(404, "No such order.", ReturnRefused),
             Answer(
                 409,
@@ -172,7 +176,9 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
         description=(
             "With the CSRF value of the page GET served. The first decision on "
             "a link completes the workflow's callback; any later one gets the "
-            "already-decided page. Every answer is an HTML page."
+            "already-decided page. A browser that reports user activation "
+            "(Chromium) and reports none for this POST gets the confirmation "
+            "page again (400), decided nothing. Every answer is an HTML page."
         ),
         form={
             "type": "object",
@@ -186,7 +192,11 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
         answers=(
             Answer(200, "Recorded: the result page."),
             *_LINK_PAGES[1:],
-            Answer(403, "No CSRF value, a wrong one, or a cross-site form."),
+            Answer(
+                403,
+                "No CSRF value, a wrong one, a cross-site form, or an Origin that "
+                "is not the page's.",
+            ),
             Answer(409, "Decided already (a second click, or another approver)."),
             Answer(413, "The form is too large."),
             Answer(503, "The decision could not be passed on; nothing recorded."),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -134,9 +133,11 @@ class _JsonErrorTask(ErrorTask):  # type: ignore[misc]
 
     def execute(self) -> None:
         error = self.request.error
-        status, headers, body = json_message(
-            error.code, f"{error.reason}: {error.body}"
-        )
+        message = f"{error.reason}: {error.body}"
+        if error.code == 413:
+            limit = self.channel.server.adj.max_request_body_size
+            message = f"Request body is over the limit of {limit} bytes"
+        status, headers, body = json_message(error.code, message)
         self.status = status_line(status)
         self.response_headers.extend(headers)
         self.set_close_on_finish()
@@ -263,7 +264,6 @@ class LoopbackServer:
 
         server.trigger.pull_trigger(stop_accepting)
         stopped.wait(STOP_GRACE_SECONDS)
-        started = time.monotonic()
         self._dispatcher.shutdown(timeout=STOP_GRACE_SECONDS)
         server.trigger.pull_trigger(close_all)
-        self._thread.join(max(1.0, STOP_GRACE_SECONDS - (time.monotonic() - started)))
+        self._thread.join(STOP_GRACE_SECONDS)

@@ -12,6 +12,8 @@ accept, rather than timing them.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -79,3 +81,29 @@ def test_the_lambda_endpoint_accepts_connections_with_nagle_off(
         endpoint.stop()
 
     assert nodelay_seen and all(nodelay_seen), nodelay_seen
+
+
+def test_stopping_answers_the_request_in_flight_then_refuses_connections() -> None:
+    started = threading.Event()
+
+    def slow(_spec: Any, _event: Any) -> tuple[bytes, bool]:
+        started.set()
+        time.sleep(1)
+        return b'{"statusCode": 200, "body": "{}"}', False
+
+    api = http_api.HttpApi(read_functions(TEMPLATE), slow, port=0)
+    api.stop()  # before start: nothing to stop, and no error
+    api = http_api.HttpApi(read_functions(TEMPLATE), slow, port=0)
+    api.start()
+    answers: list[int] = []
+    request = threading.Thread(target=lambda: answers.append(_get(api.url + "/health")))
+    request.start()
+    assert started.wait(10)
+
+    api.stop()
+    api.stop()
+
+    request.join(10)
+    assert answers == [200]
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(api.url + "/health", timeout=5)

@@ -46,7 +46,7 @@ def test_the_stylesheet_route_is_left_readable() -> None:
 def test_lambda_endpoint_request_lines_hide_callback_ids(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="orderflow.local.lambda")
     quoted = CALLBACK_ID.replace("=", "%3D").replace("/", "%2F")
     endpoint = LambdaEndpoint(
         {},
