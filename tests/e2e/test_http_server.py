@@ -162,7 +162,7 @@ def test_a_request_without_a_host_is_refused(stack: StackProcess) -> None:
     assert "Host" in reply.message()
 
 
-@pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "LOCALHOST"])
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "[::1]", "LOCALHOST"])
 def test_the_loopback_names_with_the_stacks_port_are_served(
     stack: StackProcess, name: str
 ) -> None:
