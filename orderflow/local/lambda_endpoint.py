@@ -357,11 +357,8 @@ class _Request:
             k: v for k, v in self.headers.items() if k not in HOP_BY_HOP | {"host"}
         }
         uri = f"{path}?{query}" if query else path
-        status, answer_headers, answer = self.owner.forward(
-            self.command, uri, headers, body
-        )
-        kept = [(k, v) for k, v in answer_headers if k.lower() not in HOP_BY_HOP]
-        return status, kept, answer
+        # ``respond`` drops the emulator's hop-by-hop headers, as for every answer.
+        return self.owner.forward(self.command, uri, headers, body)
 
     def _invoke(
         self, raw_name: str, query: dict[str, list[str]], body: bytes
