@@ -42,9 +42,7 @@ from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.parts import recording
 from orderflow.parts.approvals.flow import collect_approvals
-from orderflow.parts.durable import (
-    no_retry,
-)
+from orderflow.parts.durable import no_retry, workflow_version
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
@@ -111,7 +109,12 @@ def _approve(
     """
     stages = order_stages(deps().settings.approvers, needed)
     outcome = collect_approvals(
-        ctx, deps, order_subject(order), stages, wording=WORDING
+        ctx,
+        deps,
+        order_subject(order),
+        stages,
+        wording=WORDING,
+        of_record=workflow_version(order) >= 2,
     )
     if outcome.verdict == "approved":
         return None

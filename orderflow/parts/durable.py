@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_durable_execution_sdk_python.config import Duration, JitterStrategy
@@ -42,6 +42,16 @@ PROVIDER_RETRYABLE: list[type[Exception]] = [
     *TRANSIENT_PROVIDER_ERRORS,
     *INFRASTRUCTURE_ERRORS,
 ]
+
+
+def workflow_version(first: Mapping[str, Any]) -> int:
+    """The workflow version an execution started with, from its first step's result.
+
+    Each process's first step writes ``workflow_version``; results recorded
+    before there was one are version 1. The code branches on it where a
+    version changed the operations (docs/changing-workflows.md).
+    """
+    return int(first.get("workflow_version", 1))
 
 
 def no_retry() -> RetryStrategy:

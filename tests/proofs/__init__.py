@@ -14,6 +14,7 @@ its proof module and recording its histories (``python -m tests.replay.record
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,6 +138,20 @@ class Proof(Generic[D]):
     def path(self, name: str) -> Path:
         """The crash-matrix path called ``name``."""
         return next(p for p in self.paths if p.name == name)
+
+
+def of_version(paths: tuple[Path, ...], version: int) -> tuple[Path, ...]:
+    """``paths`` to record with a workflow version whose operations differ.
+
+    A path a human decides takes version 2's ``verify-approval-<n>`` steps, so
+    its histories are ``<name>-v2-...`` beside version 1's, which executions
+    in flight may still have (docs/changing-workflows.md). The other paths'
+    operations are the same in both versions and keep their names.
+    """
+    return tuple(
+        dataclasses.replace(p, name=f"{p.name}-v{version}") if p.decisions else p
+        for p in paths
+    )
 
 
 def proof(kind: str) -> Proof[Any]:

@@ -15,10 +15,10 @@ from datetime import datetime
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
 from orderflow.parts.deps import StepDeps
-from orderflow.processes.expenses.model import ExpenseStatus
+from orderflow.processes.expenses.model import WORKFLOW_VERSION, ExpenseStatus
 from orderflow.processes.expenses.workflow import make_workflow
 from orderflow.registry import EXPENSES
-from tests.proofs import Decision, Path, Proof
+from tests.proofs import Decision, Path, Proof, of_version
 from tests.proofs.snapshot import Snapshot, ended_once
 from tests.utils.orders import load_event
 
@@ -87,7 +87,7 @@ PROOF = Proof[StepDeps](
     make_workflow=make_workflow,
     make_deps=make_deps,
     paths=PATHS[:3],
-    recorded=PATHS,
+    recorded=of_version(PATHS, WORKFLOW_VERSION),
     invariants=invariants,
     min_boundaries=10,
 )

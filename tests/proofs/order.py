@@ -19,11 +19,11 @@ from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.ledger import Books
-from orderflow.processes.orders.operations import Op
+from orderflow.processes.orders.operations import WORKFLOW_VERSION, Op
 from orderflow.processes.orders.order import parse_order
 from orderflow.processes.orders.status import OrderStatus
 from orderflow.registry import ORDERS
-from tests.proofs import Decision, Path, Proof
+from tests.proofs import Decision, Path, Proof, of_version
 from tests.proofs.order_faults import FAULTS
 from tests.proofs.snapshot import Snapshot, ended_once
 from tests.utils.orders import high_risk_order, low_risk_order
@@ -72,63 +72,68 @@ PATHS = (
 
 APPROVER, MANAGER = "approver@example.com", "manager@example.com"
 LATE = {"approval_timeout_seconds": 1}  # real seconds
-RECORDED = (
-    Path(
-        "auto-approve",
-        low_risk_order("ORD-H-AUTO"),
-        OrderStatus.COMPLETED,
-        in_flight=("awaiting-delivery", Op.WAIT_FOR_DELIVERY),
+RECORDED = of_version(
+    (
+        Path(
+            "auto-approve",
+            low_risk_order("ORD-H-AUTO"),
+            OrderStatus.COMPLETED,
+            in_flight=("awaiting-delivery", Op.WAIT_FOR_DELIVERY),
+        ),
+        Path(
+            "one-approver",
+            high_risk_order("ORD-H-ONE"),
+            OrderStatus.COMPLETED,
+            (Decision(1, True, APPROVER),),
+            in_flight=("awaiting-approval", f"{Op.WAIT_FOR_APPROVAL}-1"),
+        ),
+        Path(
+            "two-approvers",
+            value_10k_order("ORD-H-TWO"),
+            OrderStatus.COMPLETED,
+            (Decision(1, True, APPROVER), Decision(2, True, MANAGER)),
+            in_flight=("awaiting-second-approval", f"{Op.WAIT_FOR_APPROVAL}-2"),
+        ),
+        Path(
+            "rejected-by-approver",
+            high_risk_order("ORD-H-REJ"),
+            OrderStatus.REJECTED,
+            (Decision(1, False, APPROVER),),
+        ),
+        Path(
+            "rejected-by-policy",
+            policy_reject_order("ORD-H-POLICY"),
+            OrderStatus.REJECTED,
+        ),
+        Path(
+            "approval-timed-out",
+            high_risk_order("ORD-H-LATE"),
+            OrderStatus.CANCELLED,
+            settings=LATE,
+        ),
+        Path(
+            "escalated",
+            high_risk_order("ORD-H-ESC"),
+            OrderStatus.COMPLETED,
+            (Decision(2, True, MANAGER),),  # the first approver lets it time out
+            settings=LATE,
+            in_flight=("awaiting-escalated-approval", f"{Op.WAIT_FOR_APPROVAL}-2"),
+        ),
+        Path(
+            "fulfilment-compensated",
+            low_risk_order("ORD-H-UNDO"),
+            OrderStatus.CANCELLED,
+            faults="payment.capture=9x:timeout,inventory.release=2x:throttled",
+            in_flight=("compensation-back-off", Op.RELEASE_INVENTORY),
+        ),
+        Path(
+            "reconciliation-repaired",
+            low_risk_order("ORD-H-TWICE"),
+            OrderStatus.COMPLETED,
+            faults="payment.capture=1x:duplicate",
+        ),
     ),
-    Path(
-        "one-approver",
-        high_risk_order("ORD-H-ONE"),
-        OrderStatus.COMPLETED,
-        (Decision(1, True, APPROVER),),
-        in_flight=("awaiting-approval", f"{Op.WAIT_FOR_APPROVAL}-1"),
-    ),
-    Path(
-        "two-approvers",
-        value_10k_order("ORD-H-TWO"),
-        OrderStatus.COMPLETED,
-        (Decision(1, True, APPROVER), Decision(2, True, MANAGER)),
-        in_flight=("awaiting-second-approval", f"{Op.WAIT_FOR_APPROVAL}-2"),
-    ),
-    Path(
-        "rejected-by-approver",
-        high_risk_order("ORD-H-REJ"),
-        OrderStatus.REJECTED,
-        (Decision(1, False, APPROVER),),
-    ),
-    Path(
-        "rejected-by-policy", policy_reject_order("ORD-H-POLICY"), OrderStatus.REJECTED
-    ),
-    Path(
-        "approval-timed-out",
-        high_risk_order("ORD-H-LATE"),
-        OrderStatus.CANCELLED,
-        settings=LATE,
-    ),
-    Path(
-        "escalated",
-        high_risk_order("ORD-H-ESC"),
-        OrderStatus.COMPLETED,
-        (Decision(2, True, MANAGER),),  # the first approver lets it time out
-        settings=LATE,
-        in_flight=("awaiting-escalated-approval", f"{Op.WAIT_FOR_APPROVAL}-2"),
-    ),
-    Path(
-        "fulfilment-compensated",
-        low_risk_order("ORD-H-UNDO"),
-        OrderStatus.CANCELLED,
-        faults="payment.capture=9x:timeout,inventory.release=2x:throttled",
-        in_flight=("compensation-back-off", Op.RELEASE_INVENTORY),
-    ),
-    Path(
-        "reconciliation-repaired",
-        low_risk_order("ORD-H-TWICE"),
-        OrderStatus.COMPLETED,
-        faults="payment.capture=1x:duplicate",
-    ),
+    WORKFLOW_VERSION,
 )
 
 

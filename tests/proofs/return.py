@@ -43,12 +43,13 @@ from orderflow.processes.orders.order import parse_order
 from orderflow.processes.orders.status import OrderStatus
 from orderflow.processes.returns.books import return_effects, units_held
 from orderflow.processes.returns.deps import ReturnDeps
+from orderflow.processes.returns.operations import WORKFLOW_VERSION
 from orderflow.processes.returns.rules import ReturnRiskThresholds
 from orderflow.processes.returns.settings import ReturnSettings
 from orderflow.processes.returns.status import ReturnStatus
 from orderflow.processes.returns.workflow import make_workflow
 from orderflow.registry import RETURNS
-from tests.proofs import Decision, Path, Proof
+from tests.proofs import Decision, Path, Proof, of_version
 from tests.proofs.return_faults import FAULTS
 from tests.proofs.snapshot import Snapshot, ended_once
 from tests.utils.orders import low_risk_order
@@ -117,40 +118,43 @@ PATHS = (
     ),
 )
 
-RECORDED = (
-    Path(
-        "auto-refund",
-        returned("RET-H-AUTO", (MUG, 1)),
-        ReturnStatus.REFUNDED,
-        in_flight=("awaiting-parcel", "wait-for-parcel"),
+RECORDED = of_version(
+    (
+        Path(
+            "auto-refund",
+            returned("RET-H-AUTO", (MUG, 1)),
+            ReturnStatus.REFUNDED,
+            in_flight=("awaiting-parcel", "wait-for-parcel"),
+        ),
+        Path(
+            "approved",
+            returned("RET-H-APPROVED", (BOOK, 1)),
+            ReturnStatus.REFUNDED,
+            (Decision(1, True, "approver@example.com"),),
+            settings=BOOK_NEEDS_APPROVAL,
+            in_flight=("awaiting-approval", "wait-for-approval-1"),
+        ),
+        Path(
+            "rejected",
+            returned("RET-H-REJECTED", (BOOK, 1)),
+            ReturnStatus.DENIED,
+            (Decision(1, False, "approver@example.com"),),
+            settings=BOOK_NEEDS_APPROVAL,
+        ),
+        Path(
+            "no-parcel",
+            returned("RET-H-NEVER", (MUG, 2)),
+            ReturnStatus.CANCELLED,
+            settings=NEVER,
+        ),
+        Path(
+            "damaged",
+            returned("RET-H-DAMAGED", (MUG, 2)),
+            ReturnStatus.REFUNDED,
+            settings=DAMAGED,
+        ),
     ),
-    Path(
-        "approved",
-        returned("RET-H-APPROVED", (BOOK, 1)),
-        ReturnStatus.REFUNDED,
-        (Decision(1, True, "approver@example.com"),),
-        settings=BOOK_NEEDS_APPROVAL,
-        in_flight=("awaiting-approval", "wait-for-approval-1"),
-    ),
-    Path(
-        "rejected",
-        returned("RET-H-REJECTED", (BOOK, 1)),
-        ReturnStatus.DENIED,
-        (Decision(1, False, "approver@example.com"),),
-        settings=BOOK_NEEDS_APPROVAL,
-    ),
-    Path(
-        "no-parcel",
-        returned("RET-H-NEVER", (MUG, 2)),
-        ReturnStatus.CANCELLED,
-        settings=NEVER,
-    ),
-    Path(
-        "damaged",
-        returned("RET-H-DAMAGED", (MUG, 2)),
-        ReturnStatus.REFUNDED,
-        settings=DAMAGED,
-    ),
+    WORKFLOW_VERSION,
 )
 
 # The seeded order: a template store per clock (None, or the stopped clock).

@@ -31,6 +31,7 @@ from orderflow.ports import Providers, Store
 from orderflow.processes.orders.deps import Deps
 from tests.proofs import Proof
 from tests.proofs.order import PROOF as ORDER
+from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.crash import ProcessKilled
 
 D = TypeVar("D", bound=StepDeps)
@@ -167,13 +168,29 @@ class Harness(Generic[D]):
         n: int = 1,
         *,
         approved: bool,
-        approver: str = "approver@example.com",
+        approver: str | None = None,
         comment: str | None = None,
     ) -> str:
-        """Answer approval ``n`` as the approval page would; the callback id used."""
+        """Decide approval ``n`` through the desk, with its emailed link.
+
+        ``approver``, when given, must be the one asked. The callback id used.
+        """
         callback_id = self.callback_id(arn, n)
-        decision = {"approved": approved, "approver": approver, "comment": comment}
-        self.runner.send_callback_success(callback_id, json.dumps(decision).encode())
+        decided_by = decide_at_desk(
+            self.store,
+            RunnerCallbacks(self.runner),
+            callback_id,
+            approved=approved,
+            comment=comment,
+            now=self.deps.now,
+        )
+        assert approver in (None, decided_by), f"approval {n} asks {decided_by}"
+        return callback_id
+
+    def complete_raw(self, arn: str, n: int, result: Any) -> str:
+        """Complete approval ``n``'s callback with ``result``, bypassing the desk."""
+        callback_id = self.callback_id(arn, n)
+        self.runner.send_callback_success(callback_id, json.dumps(result).encode())
         return callback_id
 
     def result(self, arn: str) -> DurableFunctionTestResult:

@@ -25,6 +25,7 @@ from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.config import Settings
 from orderflow.processes.orders.deps import Deps
+from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.orders import high_risk_order
 
 RUNTIME = "orderflow.processes.orders.scoring.runtime"
@@ -67,9 +68,7 @@ def main() -> None:
             ]:
                 del sys.modules[name]
             report["after_forgetting"] = loaded()
-            runner.send_callback_success(
-                callback_id, json.dumps({"approved": True, "approver": "a"}).encode()
-            )
+            decide_at_desk(store, RunnerCallbacks(runner), callback_id, approved=True)
             result = runner.wait_for_result(arn, timeout=30)
             report["status"] = json.loads(result.result or "{}").get("status")
             report["calls"] = calls[0]

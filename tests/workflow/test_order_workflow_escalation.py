@@ -37,18 +37,18 @@ def test_a_timed_out_request_escalates_to_the_next_approver_with_a_fresh_link(
 
     assert body(result)["status"] == "COMPLETED"
     names = op_names(result)
-    assert names[:4] == [
+    assert names[:5] == [
         Op.VALIDATE_ORDER,
         f"{Op.WAIT_FOR_APPROVAL}-1",
         f"{Op.EXPIRE_APPROVAL}-1",
         f"{Op.WAIT_FOR_APPROVAL}-2",
+        f"{Op.VERIFY_APPROVAL}-2",
     ]
     assert f"{Op.WAIT_FOR_APPROVAL}-3" not in names
     approvals = h.store.list_approvals(subject_id="ORD-T-ESC")
     assert [(a.approver, a.status) for a in approvals] == [
         (A, "EXPIRED"),
-        # Decided through the runner, not the page: closed when the order ended.
-        (B, "EXPIRED"),
+        (B, "APPROVED"),
     ]
     assert "escalated to bob@example.com" in (approvals[0].comment or "")
     first, second = h.store.list_outbox(subject_id="ORD-T-ESC")
@@ -60,6 +60,7 @@ def test_a_timed_out_request_escalates_to_the_next_approver_with_a_fresh_link(
         ("timed-out", A),
         ("escalated", "orderflow"),
         ("requested", B),
+        ("approved", B),
     ]
 
 

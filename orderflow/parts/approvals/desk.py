@@ -51,6 +51,7 @@ from orderflow.parts.approvals.pages import (
     problem,
     render,
 )
+from orderflow.parts.approvals.steps import SYSTEM_ERROR
 from orderflow.parts.approvals.subject import AWAITING_APPROVAL, ApprovalView
 from orderflow.ports import CallbackCompleter, Store
 
@@ -245,7 +246,7 @@ class ApprovalDesk:
             status="EXPIRED",
             decided_by="orderflow",
             at=at,
-            comment=f"system error: {reason}",
+            comment=SYSTEM_ERROR + reason,
             audit=entry,
         ):
             log.error("approval failed", extra={"subject_id": link.subject_id})

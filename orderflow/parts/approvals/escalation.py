@@ -27,6 +27,8 @@ class AuditAction(StrEnum):
     CANCELLED = "cancelled"  # the chain ran out; the order is cancelled
     COMPLETION_FAILED = "completion-failed"  # decided, but the callback refused it
     SYSTEM_ERROR = "system-error"  # the callback was failed for a system error
+    # the callback was completed with a result no claimed decision backs
+    UNVERIFIED = "unverified-completion"
 
 
 def approval_chain(directory: Sequence[str]) -> tuple[str, ...]:

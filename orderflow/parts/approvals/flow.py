@@ -3,7 +3,8 @@
 ``collect_approvals`` adds named operations to the caller's durable context:
 each ask is ``wait-for-approval-<n>`` (a ``wait_for_callback`` whose submitter,
 a step, stores the approval, sends the link once and marks the subject
-AWAITING_APPROVAL), each time-out ``expire-approval-<n>``; ``n`` counts asks
+AWAITING_APPROVAL), each answer is checked against the desk's claim in
+``verify-approval-<n>``, each time-out ``expire-approval-<n>``; ``n`` counts asks
 across all stages, so a one-stage process names its operations as orders always
 have. The caller maps the ``ApprovalOutcome`` onto its own statuses.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import CallbackError, CallbackTimeoutError
 from aws_durable_execution_sdk_python.config import (
@@ -37,6 +38,7 @@ from orderflow.parts.approvals.steps import (
     ApprovalDeps,
     expire_request,
     request_approval,
+    verify_decision,
 )
 from orderflow.parts.approvals.subject import Stage, Subject, Wording
 from orderflow.parts.durable import store_retry
@@ -47,6 +49,10 @@ if TYPE_CHECKING:
 
 WAIT_FOR_APPROVAL = "wait-for-approval"  # -<n>: the n-th person asked
 EXPIRE_APPROVAL = "expire-approval"  # -<n>: the n-th ask timed out
+VERIFY_APPROVAL = "verify-approval"  # -<n>: the n-th ask's answer, checked
+# Completions no claim backs, per stage, before the subject fails: each one
+# voids a link and mails a new one, so a flood must not mail without end.
+MAX_UNVERIFIED = 3
 
 
 @dataclass(frozen=True)
@@ -68,14 +74,21 @@ def collect_approvals(
     stages: Sequence[Stage],
     *,
     wording: Wording,
+    of_record: bool = True,
 ) -> ApprovalOutcome:
     """Ask every stage in turn until each has the approvals it needs.
 
     Within a stage the people are asked one at a time, in escalation order;
     a time-out escalates to the next one with a fresh link. Any rejection ends
     it ``rejected``; a stage that runs out of people ends it ``timed_out``.
+
+    ``of_record``: each completed callback is checked against the desk's claim
+    in a ``verify-approval-<n>`` step (``verify_decision``), and only the
+    claimed decision counts. False keeps the version-1 operations, which took
+    the callback's result as it came, for executions started before it.
     """
     asked = 0
+    accepted: list[str] = []  # the claims counted so far, in every stage
     for stage in stages:
         people = approval_chain(stage.approvers)
         if len(people) < stage.needed:
@@ -84,79 +97,148 @@ def collect_approvals(
                 f"{stage.needed} approvals needed, "
                 f"{len(people)} approver(s) configured",
             )
-        outcome, asked = _run_stage(ctx, deps, subject, stage, people, asked, wording)
+        run = _Stage(
+            ctx, deps, subject, stage, people, wording, of_record, asked, accepted
+        )
+        outcome = run.collect()
+        asked = run.round_no
         if outcome is not APPROVED:
             return outcome
     return APPROVED
 
 
-def _run_stage(
-    ctx: DurableContext,
-    deps: Callable[[], ApprovalDeps],
-    subject: Subject,
-    stage: Stage,
-    people: tuple[str, ...],
-    asked_before: int,
-    wording: Wording,
-) -> tuple[ApprovalOutcome, int]:
-    """One stage's asks; the outcome, and how many asks there have been in all."""
-    approved = asked = 0
-    escalated = False
-    needed = stage.needed
-    while approver := next_approver(
-        people, asked=asked, approved=approved, needed=needed
-    ):
-        asked += 1
-        round_no = asked_before + asked
-        submit = functools.partial(
-            _submit, deps, subject, wording, approver, round_no, needed, escalated
+@dataclass
+class _Stage:
+    """One stage's asks, numbered ``round_no`` across every stage of the subject."""
+
+    ctx: DurableContext
+    deps: Callable[[], ApprovalDeps]
+    subject: Subject
+    stage: Stage
+    people: tuple[str, ...]
+    wording: Wording
+    of_record: bool
+    round_no: int  # asks so far, in every stage: the operations' <n>
+    accepted: list[str]  # the claims already counted, in every stage
+    asked: int = 0  # people of this stage asked (and answered or timed out)
+    approved: int = 0
+    unverified: int = 0
+
+    def _next(self) -> str | None:
+        return next_approver(
+            self.people,
+            asked=self.asked,
+            approved=self.approved,
+            needed=self.stage.needed,
         )
-        try:
-            result = ctx.wait_for_callback(
-                submit,
-                name=f"{WAIT_FOR_APPROVAL}-{round_no}",
-                config=WaitForCallbackConfig(
-                    timeout=Duration.from_seconds(
-                        deps().settings.approval_timeout_seconds
-                    ),
-                    retry_strategy=store_retry(),
-                    serdes=JsonSerDes(),
-                ),
-            )
-        except CallbackTimeoutError:
-            expire = functools.partial(
-                expire_request,
-                subject_id=subject.subject_id,
-                approver=approver,
-                round_no=round_no,
-                escalate_to=next_approver(
-                    people, asked=asked, approved=approved, needed=needed
-                ),
-            )
-            ctx.step(
-                lambda _, expire=expire: expire(deps()),  # type: ignore[misc]
-                name=f"{EXPIRE_APPROVAL}-{round_no}",
-                config=StepConfig(retry_strategy=store_retry()),
-            )
-            escalated = True
-            continue
-        except CallbackError as e:
-            return ApprovalOutcome("failed", f"approval failed: {e}"), round_no
-        verdict = read_verdict(result)
-        if verdict is None:
-            return ApprovalOutcome(
-                "failed", "approval result is not a JSON object"
-            ), round_no
-        if not verdict.approved:
-            reason = f"rejected by {verdict.approver or approver}"
-            return ApprovalOutcome("rejected", reason, verdict.comment), round_no
-        approved += 1
-        escalated = False
-    if approved >= needed:
-        return APPROVED, asked_before + asked
-    asked_whom = ", ".join(people[:asked])
-    reason = f"{asked_whom} did not decide in time"
-    return ApprovalOutcome("timed_out", reason), asked_before + asked
+
+    def collect(self) -> ApprovalOutcome:
+        full = self.deps().settings.approval_timeout_seconds
+        approver, timeout, escalated, replaces = self._next(), full, False, False
+        while approver is not None:
+            self.round_no += 1
+            result: Any = None
+            failure: CallbackError | None = None
+            try:
+                result = self._ask(approver, timeout, escalated, replaces)
+            except CallbackTimeoutError:
+                approver, escalated = self._expire(approver), True
+                timeout, replaces = full, False
+                continue
+            except CallbackError as e:
+                failure = e
+            decision: dict[str, Any] = {}
+            if self.of_record:
+                decision = self._verify(result, approver, failed=failure is not None)
+                if not decision["verified"]:
+                    self.unverified += 1
+                    if self.unverified > MAX_UNVERIFIED:
+                        why = f"{self.unverified} completions no decision backs"
+                        return ApprovalOutcome("failed", why)
+                    timeout, replaces = int(decision["seconds_left"]), True
+                    if timeout <= 0:  # no time left for the same person: escalate
+                        approver, escalated = self._expire(approver), True
+                        timeout, replaces = full, False
+                    continue  # else the same person, a fresh link, the time left
+            if failure is not None:
+                return ApprovalOutcome("failed", f"approval failed: {failure}")
+            if self.of_record:
+                self.accepted.append(decision["key"])
+                ok = decision["approved"]
+                who, comment = decision["approver"], decision["comment"]
+            elif (verdict := read_verdict(result)) is None:
+                return ApprovalOutcome("failed", "approval result is not a JSON object")
+            else:
+                ok, comment = verdict.approved, verdict.comment
+                who = verdict.approver or approver
+            self.asked += 1
+            if not ok:
+                return ApprovalOutcome("rejected", f"rejected by {who}", comment)
+            self.approved += 1
+            approver, escalated = self._next(), False
+            timeout, replaces = full, False
+        if self.approved >= self.stage.needed:
+            return APPROVED
+        asked_whom = ", ".join(self.people[: self.asked])
+        return ApprovalOutcome("timed_out", f"{asked_whom} did not decide in time")
+
+    def _ask(self, approver: str, timeout: int, escalated: bool, replaces: bool) -> Any:
+        submit = functools.partial(
+            _submit,
+            self.deps,
+            self.subject,
+            self.wording,
+            approver,
+            self.round_no,
+            self.stage.needed,
+            escalated,
+            timeout,
+            replaces,
+        )
+        return self.ctx.wait_for_callback(
+            submit,
+            name=f"{WAIT_FOR_APPROVAL}-{self.round_no}",
+            config=WaitForCallbackConfig(
+                timeout=Duration.from_seconds(timeout),
+                retry_strategy=store_retry(),
+                serdes=JsonSerDes(),
+            ),
+        )
+
+    def _verify(self, result: Any, approver: str, *, failed: bool) -> dict[str, Any]:
+        verify = functools.partial(
+            verify_decision,
+            result=result,
+            failed=failed,
+            subject_id=self.subject.subject_id,
+            approver=approver,
+            round_no=self.round_no,
+            accepted=tuple(self.accepted),
+        )
+        decision: dict[str, Any] = self.ctx.step(
+            lambda _: verify(self.deps()),
+            name=f"{VERIFY_APPROVAL}-{self.round_no}",
+            config=StepConfig(retry_strategy=store_retry()),
+        )
+        return decision
+
+    def _expire(self, approver: str) -> str | None:
+        """Close the timed-out ask and escalate; who is asked next, if anyone."""
+        self.asked += 1
+        escalate_to = self._next()
+        expire = functools.partial(
+            expire_request,
+            subject_id=self.subject.subject_id,
+            approver=approver,
+            round_no=self.round_no,
+            escalate_to=escalate_to,
+        )
+        self.ctx.step(
+            lambda _: expire(self.deps()),
+            name=f"{EXPIRE_APPROVAL}-{self.round_no}",
+            config=StepConfig(retry_strategy=store_retry()),
+        )
+        return escalate_to
 
 
 def _submit(
@@ -167,6 +249,8 @@ def _submit(
     round_no: int,
     needed: int,
     escalated: bool,
+    timeout_seconds: int,
+    replaces: bool,
     callback_id: str,
     _: WaitForCallbackContext,
 ) -> None:
@@ -180,4 +264,6 @@ def _submit(
         round_no=round_no,
         needed=needed,
         escalated=escalated,
+        timeout_seconds=timeout_seconds,
+        replaces=replaces,
     )

@@ -47,11 +47,13 @@ def approval_message(
     needed: int,
     escalated: bool,
     created_at: str,
+    replaces: bool = False,
 ) -> OutboxMessage:
     """The email asking ``approver`` to decide ``subject`` through ``link``.
 
     ``escalated``: the person asked before in this stage let the request time
     out, so this one is asked in their place (and the email says so).
+    ``replaces``: this link replaces one of theirs that was voided.
     """
     reasons = "\n".join(f"  - {r}" for r in subject.reasons) or "  - none"
     risk = (
@@ -72,6 +74,11 @@ def approval_message(
     )
     if escalated:
         body += "You are asked because an earlier request was not answered in time.\n"
+    if replaces:
+        body += (
+            "This link replaces an earlier one, which was closed because the "
+            "request was answered outside orderflow. Decide here, once.\n"
+        )
     return OutboxMessage(
         message_id=message_id,
         subject_id=subject.subject_id,

@@ -3,6 +3,8 @@
 ``request_approval`` runs as the submitter of ``wait-for-approval-N`` (a step):
 it stores the pending approval, mints the link (the store keeps its hash),
 sends the email once, writes the audit entry and marks the subject, in that order.
+``verify_decision`` runs as ``verify-approval-N`` once the callback completes:
+the workflow acts on the desk's claimed decision, never on the callback's result.
 ``expire_request`` runs as ``expire-approval-N`` when nobody answered in time.
 """
 
@@ -10,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.domain.records import Alert, ApprovalLink, ApprovalRequest, AuditEntry
 from orderflow.parts.approvals.escalation import AuditAction
 from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
@@ -90,8 +92,13 @@ def request_approval(
     round_no: int,
     needed: int,
     escalated: bool,
+    timeout_seconds: int | None = None,
+    replaces: bool = False,
 ) -> None:
     """Store the approval, send its link once, mark the subject; idempotent.
+
+    ``timeout_seconds`` (the settings' approval time-out when None) is how long
+    the link lives; ``replaces`` says the email replaces a link that was voided.
 
     Keyed on the callback id: a retried submitter finds the approval and the
     sent message, and sends nothing twice. A retry after a crash between
@@ -106,7 +113,10 @@ def request_approval(
             approver=approver,
             created_at=created.isoformat(),
             expires_at=link_expiry(
-                created, deps.settings.approval_timeout_seconds
+                created,
+                deps.settings.approval_timeout_seconds
+                if timeout_seconds is None
+                else timeout_seconds,
             ).isoformat(),
         )
     )
@@ -117,7 +127,7 @@ def request_approval(
     sent = deps.store.get_outbox(message_id)
     link_id: str | None
     if sent is None:
-        link = Ask(subject, wording, round_no, needed, escalated)
+        link = Ask(subject, wording, round_no, needed, escalated, replaces)
         link_id = _send_link(deps, stored, link, message_id)
     else:
         tokens = [u.rsplit("/", 1)[1] for u in links_in(sent.body)]
@@ -159,6 +169,7 @@ class Ask:
     round_no: int
     needed: int
     escalated: bool
+    replaces: bool = False
 
 
 def _send_link(
@@ -190,10 +201,131 @@ def _send_link(
             expires_at=datetime.fromisoformat(approval.expires_at),
             needed=ask.needed,
             escalated=ask.escalated,
+            replaces=ask.replaces,
             created_at=approval.created_at,
         )
     )
     return link.link_id
+
+
+UNVERIFIED = "unverified-completion"  # the alert's kind
+SYSTEM_ERROR = "system error: "  # how the desk's comment on a failed request starts
+VOIDED = "closed: the request was answered outside orderflow; a new link follows"
+
+
+def verify_decision(
+    deps: ApprovalDeps,
+    result: Any,
+    *,
+    subject_id: str,
+    approver: str,
+    round_no: int,
+    accepted: Collection[str],
+    failed: bool = False,
+) -> dict[str, Any]:
+    """The decision of record behind callback ``result``, or why there is none.
+
+    Anyone allowed to complete a callback can complete it with any JSON. The
+    desk claims a decision in the store (one conditional write) before it
+    completes the callback with that decision's time, so a result is of record
+    only when it matches a claim: by ``approver``, decided by them, with the
+    same verdict and time, not already ``accepted`` in an earlier round. The
+    verdict, approver and comment then come from the claim. A ``failed``
+    callback is of record when the desk closed the request for a system error
+    (``ApprovalDesk._system_error``) before failing it.
+
+    Anything else is not acted on: the approver's pending request is voided
+    (its link stops working), the attempt is audited with what it claimed and
+    alerted as critical. The result says how many seconds that request had
+    left, for the workflow to ask again.
+    """
+    store = deps.store
+    # The index may lag; the claim is read again by its key (a consistent read).
+    asked = [
+        fresh
+        for listed in store.list_approvals(subject_id=subject_id)
+        if listed.approver == approver
+        and approval_key(listed.callback_id) not in accepted
+        and (fresh := store.get_approval(listed.callback_id)) is not None
+    ]
+    for approval in asked if failed else ():
+        if approval.status == "EXPIRED" and (approval.comment or "").startswith(
+            SYSTEM_ERROR
+        ):
+            return {"verified": True, "key": approval_key(approval.callback_id)}
+    claimed = isinstance(result, dict) and not failed
+    for approval in asked if claimed else ():
+        if (
+            approval.status in ("APPROVED", "REJECTED")
+            and approval.decided_by == approval.approver
+            and approval.decided_at is not None
+            and approval.decided_at == result.get("decided_at")
+            and (approval.status == "APPROVED") == (result.get("approved") is True)
+        ):
+            return {
+                "verified": True,
+                "approved": approval.status == "APPROVED",
+                "approver": approval.approver,
+                "comment": approval.comment,
+                "key": approval_key(approval.callback_id),
+            }
+    now = deps.now()
+    left = max(
+        (
+            int((datetime.fromisoformat(a.expires_at) - now).total_seconds())
+            for a in asked
+        ),
+        default=0,
+    )
+    at = now.isoformat()
+    for approval in asked:
+        if approval.status == "PENDING":
+            store.decide_approval(
+                approval.callback_id,
+                status="EXPIRED",
+                decided_by="orderflow",
+                at=at,
+                comment=VOIDED,
+            )
+    detail: dict[str, Any] = {
+        "approver": approver,
+        "round": round_no,
+        "claimed": {"failed": True} if failed else _claimed(result),
+        "seconds_left": max(left, 0),
+    }
+    store.add_audit(
+        AuditEntry(
+            entry_id=f"{subject_id}:{round_no}:{AuditAction.UNVERIFIED}",
+            subject_id=subject_id,
+            at=at,
+            actor="unknown",
+            action=AuditAction.UNVERIFIED,
+            detail=detail,
+        )
+    )
+    store.add_alert(
+        Alert(
+            alert_id=f"{subject_id}:{UNVERIFIED}:{round_no}",
+            subject_id=subject_id,
+            kind=UNVERIFIED,
+            severity="critical",
+            message=(
+                f"approval {round_no} of {subject_id} was completed outside the "
+                f"approval page, not by {approver}: not acted on"
+            ),
+            created_at=at,
+            detail=detail,
+        )
+    )
+    return {"verified": False, "seconds_left": max(left, 0)}
+
+
+def _claimed(result: Any) -> dict[str, Any]:
+    """What an unverified result claimed, for the audit trail, cut short."""
+    if not isinstance(result, dict):
+        return {"type": type(result).__name__}
+    fields = ("approved", "approver", "decided_at", "comment")
+    return {k: str(result[k])[:200] for k in fields if k in result}
 
 
 def expire_request(

@@ -34,11 +34,18 @@ TERMINAL = frozenset(
 )
 
 
+# The version a new execution starts with (record-claim's result records it;
+# older executions have none and are version 1). Version 2 added one
+# verify-approval-<n> step after each approval's callback (decisions of record).
+WORKFLOW_VERSION = 2
+
+
 class ExpenseOp(StrEnum):
     """The claim's durable operations, by their stable names."""
 
     RECORD_CLAIM = "record-claim"
-    # wait-for-approval-<n> and expire-approval-<n> come from the approvals part
+    # wait-for-approval-<n>, verify-approval-<n> (version 2) and
+    # expire-approval-<n> come from the approvals part
     CLOSE_CLAIM = "close-claim"
 
 

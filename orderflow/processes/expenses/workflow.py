@@ -21,12 +21,13 @@ from aws_durable_execution_sdk_python.config import StepConfig
 
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.deps import StepDeps
-from orderflow.parts.durable import store_retry
+from orderflow.parts.durable import store_retry, workflow_version
 from orderflow.parts.readmodel import record_status
 from orderflow.processes.expenses.approval import WORDING, claim_stages, claim_subject
 from orderflow.processes.expenses.model import (
     KIND,
     TERMINAL,
+    WORKFLOW_VERSION,
     ExpenseOp,
     ExpenseStatus,
     parse_claim,
@@ -62,6 +63,7 @@ def make_workflow(
             claim_subject(claim),
             claim_stages(deps().settings.approvers),
             wording=WORDING,
+            of_record=workflow_version(claim) >= 2,
         )
         status = ENDINGS[outcome.verdict]
         detail = {"reason": outcome.reason} if outcome.reason else {}
@@ -82,4 +84,4 @@ def record_claim(deps: StepDeps, event: Any) -> Result:
     """Validate the claim and record it; its JSON form (the step's result)."""
     claim = parse_claim(event).model_dump(mode="json")
     deps.store.create_subject(KIND, claim["expense_id"], claim, at=deps.stamp())
-    return claim
+    return claim | {"workflow_version": WORKFLOW_VERSION}

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The version a new execution starts with (validate-order's result records it;
+# older executions have none and are version 1). Version 2 added one
+# verify-approval-<n> step after each approval's callback (decisions of record).
+WORKFLOW_VERSION = 2
+
 
 class Op(StrEnum):
     """Every durable operation of the order workflow, by its stable name."""
@@ -15,6 +20,7 @@ class Op(StrEnum):
     VALIDATE_ORDER = "validate-order"
     WAIT_FOR_APPROVAL = "wait-for-approval"  # -<n>: the n-th approver asked
     EXPIRE_APPROVAL = "expire-approval"  # -<n>: the n-th ask timed out
+    VERIFY_APPROVAL = "verify-approval"  # -<n>: its answer checked (version 2)
     RESERVE_INVENTORY = "reserve-inventory"
     CAPTURE_PAYMENT = "capture-payment"
     CREATE_SHIPMENT = "create-shipment"

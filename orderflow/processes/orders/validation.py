@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orderflow.processes.orders.deps import Deps
+from orderflow.processes.orders.operations import WORKFLOW_VERSION
 
 
 def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
@@ -37,4 +38,5 @@ def validate_order(deps: Deps, event: Any) -> dict[str, Any]:
         "units": sum(item.quantity for item in order.items),
         "risk": risk.as_dict(),
         "route": route.value,
+        "workflow_version": WORKFLOW_VERSION,
     }

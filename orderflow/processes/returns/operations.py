@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The version a new execution starts with (validate-return's result records it;
+# older executions have none and are version 1). Version 2 added one
+# verify-approval-<n> step after each approval's callback (decisions of record).
+WORKFLOW_VERSION = 2
+
 
 class ReturnOp(StrEnum):
     """Every durable operation of the return workflow, by its stable name."""
@@ -14,6 +19,7 @@ class ReturnOp(StrEnum):
     VALIDATE_RETURN = "validate-return"
     WAIT_FOR_APPROVAL = "wait-for-approval"  # -<n>: the n-th approver asked
     EXPIRE_APPROVAL = "expire-approval"  # -<n>: the n-th ask timed out
+    VERIFY_APPROVAL = "verify-approval"  # -<n>: its answer checked (version 2)
     CREATE_RETURN_LABEL = "create-return-label"
     WAIT_FOR_PARCEL = "wait-for-parcel"  # ends with the warehouse's inspection
     VOID_RETURN_LABEL = "void-return-label"

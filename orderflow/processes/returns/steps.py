@@ -26,7 +26,11 @@ from orderflow.processes.returns.books import (
 from orderflow.processes.returns.checks import check_return
 from orderflow.processes.returns.deps import ReturnDeps
 from orderflow.processes.returns.model import parse_return
-from orderflow.processes.returns.operations import ReturnOp, return_key
+from orderflow.processes.returns.operations import (
+    WORKFLOW_VERSION,
+    ReturnOp,
+    return_key,
+)
 from orderflow.processes.returns.rules import (
     ReturnRoute,
     inspected_refund_cents,
@@ -43,7 +47,11 @@ def validate_return(deps: ReturnDeps, event: Any) -> dict[str, Any]:
     request = parse_return(event)
     checked = check_return(deps.store, deps.returns, request, now=deps.now())
     at = deps.stamp()
-    base = {"return_id": request.return_id, "order_id": request.order_id}
+    base = {
+        "return_id": request.return_id,
+        "order_id": request.order_id,
+        "workflow_version": WORKFLOW_VERSION,
+    }
     if checked.problems:
         deps.store.create_subject(KIND, request.return_id, request.model_dump(), at=at)
         reasons = [str(p) for p in checked.problems]

@@ -30,7 +30,12 @@ from aws_durable_execution_sdk_python.config import StepConfig
 
 from orderflow.parts import recording
 from orderflow.parts.approvals.flow import collect_approvals
-from orderflow.parts.durable import no_retry, provider_retry, store_retry
+from orderflow.parts.durable import (
+    no_retry,
+    provider_retry,
+    store_retry,
+    workflow_version,
+)
 from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
 from orderflow.processes.returns import durable_steps as durable
 from orderflow.processes.returns import steps
@@ -123,7 +128,12 @@ def _approve(
     d = deps()
     stages = return_stages(d.returns.approvers or d.settings.approvers, needed)
     outcome = collect_approvals(
-        ctx, deps, return_subject(checked), stages, wording=WORDING
+        ctx,
+        deps,
+        return_subject(checked),
+        stages,
+        wording=WORDING,
+        of_record=workflow_version(checked) >= 2,
     )
     if outcome.verdict == "approved":
         return None

@@ -20,6 +20,7 @@ from orderflow.config import Settings
 from orderflow.parts.approvals.mail import links_in
 from orderflow.parts.deps import StepDeps
 from orderflow.processes.expenses.workflow import make_workflow
+from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.orders import load_event
 
 CLAIM = load_event("expense-claim.json")
@@ -46,10 +47,15 @@ def runner(deps: StepDeps) -> Iterator[DurableFunctionTestRunner]:
         yield running
 
 
-def decide(runner: DurableFunctionTestRunner, arn: str, approved: bool) -> None:
+def decide(
+    runner: DurableFunctionTestRunner, deps: StepDeps, arn: str, approved: bool
+) -> None:
+    """The asked manager decides through the desk, with the emailed link."""
     callback = runner.wait_for_callback(arn, name=CALLBACK.format(n=1), timeout=10)
-    decision = {"approved": approved, "approver": "mia@example.com"}
-    runner.send_callback_success(callback, json.dumps(decision).encode())
+    who = decide_at_desk(
+        deps.store, RunnerCallbacks(runner), callback, approved=approved
+    )
+    assert who == "mia@example.com"
 
 
 def outcome(runner: DurableFunctionTestRunner, arn: str) -> dict[str, Any]:
@@ -65,7 +71,7 @@ def test_a_claim_waits_for_its_manager_and_ends_as_decided(
     runner: DurableFunctionTestRunner, deps: StepDeps, approved: bool, status: str
 ) -> None:
     arn = runner.run_async(input=json.dumps(CLAIM), execution_name="EXP-1001")
-    decide(runner, arn, approved)
+    decide(runner, deps, arn, approved)
 
     assert outcome(runner, arn)["status"] == status
     record = deps.store.get_subject("EXP-1001")
@@ -120,7 +126,7 @@ def test_a_claim_without_a_risk_score_is_asked_without_one(
     runner: DurableFunctionTestRunner, deps: StepDeps
 ) -> None:
     arn = runner.run_async(input=json.dumps(CLAIM), execution_name="EXP-1001")
-    decide(runner, arn, approved=True)
+    decide(runner, deps, arn, approved=True)
     outcome(runner, arn)
 
     (message,) = deps.store.list_outbox(subject_id="EXP-1001")

@@ -8,7 +8,6 @@ and then run in the SDK's in-memory runner, as the order workflow's tests do.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from orderflow.processes.returns.deps import ReturnDeps
 from orderflow.processes.returns.model import parse_return
 from orderflow.processes.returns.settings import ReturnSettings
 from orderflow.processes.returns.workflow import make_workflow
+from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.orders import low_risk_order
 from tests.workflow.conftest import RESULT_TIMEOUT_SECONDS, Harness, body, callback_name
 
@@ -110,12 +110,17 @@ class ReturnHarness:
         )
 
     def decide(self, arn: str, n: int = 1, *, approved: bool) -> None:
-        """Answer approval ``n`` as the approval page would."""
+        """Decide approval ``n`` through the desk, with its emailed link."""
         callback_id = self.runner.wait_for_callback(
             arn, name=callback_name(n), timeout=10
         )
-        decision = {"approved": approved, "approver": "approver@example.com"}
-        self.runner.send_callback_success(callback_id, json.dumps(decision).encode())
+        decide_at_desk(
+            self.store,
+            RunnerCallbacks(self.runner),
+            callback_id,
+            approved=approved,
+            now=self.deps.now,
+        )
 
     def result(self, arn: str) -> DurableFunctionTestResult:
         """Wait for the execution to end."""
