@@ -67,6 +67,28 @@ def csrf_in(page: str) -> str:
     return found.group(1)
 
 
+def decide(link: str, decision: str = "approve", **extra: str) -> Answer:
+    """Open the page and post a decision with its CSRF value."""
+    page = fetch(link)
+    assert page.status == 200, page.body
+    return fetch(
+        link, "POST", {"csrf": csrf_in(page.body), "decision": decision, **extra}
+    )
+
+
+def decide_on_page(
+    stack: StackProcess, order_id: str, decision: str = "approve", **extra: str
+) -> None:
+    """The approver asked last opens their emailed link and decides.
+
+    The link is opened on ``stack``: one emailed before a restart names the
+    port the stack had then.
+    """
+    link = stack.api + urllib.parse.urlsplit(link_of(stack, order_id)).path
+    answer = decide(link, decision, **extra)
+    assert answer.status == 200, answer.body
+
+
 def trail(stack: StackProcess, order_id: str) -> list[AuditEntry]:
     """The order's audit trail, read from the stack's store."""
     return stack.store.list_audit(order_id)

@@ -9,6 +9,7 @@ still works.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -19,7 +20,7 @@ from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
 from orderflow.parts.approvals.pages import SECURITY_HEADERS
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
-from tests.e2e.pages import Answer, actions, csrf_in, fetch, link_of, trail
+from tests.e2e.pages import Answer, actions, csrf_in, decide, fetch, link_of, trail
 from tests.utils.orders import high_risk_order, low_risk_order
 
 pytestmark = pytest.mark.e2e
@@ -42,15 +43,6 @@ def still_waiting(stack: StackProcess, order_id: str) -> None:
         "PENDING"
     ]
     assert not {"approved", "rejected"} & set(actions(stack, order_id))
-
-
-def decide(link: str, decision: str = "approve", **extra: str) -> Answer:
-    """Open the page and post a decision with its CSRF value."""
-    page = fetch(link)
-    assert page.status == 200, page.body
-    return fetch(
-        link, "POST", {"csrf": csrf_in(page.body), "decision": decision, **extra}
-    )
 
 
 def test_get_head_options_and_prefetch_decide_nothing(stack: StackProcess) -> None:
@@ -239,3 +231,53 @@ def test_every_page_carries_the_security_headers(stack: StackProcess) -> None:
     )
     # Let the order finish: the stack then stops without work in flight.
     stack.wait_for_status("SEC-HEADERS", OrderStatus.COMPLETED)
+
+
+def _callback_ids(value: Any) -> list[str]:
+    """Every CallbackId in an execution history's events, in order."""
+    if isinstance(value, dict):
+        own = [value["CallbackId"]] if isinstance(value.get("CallbackId"), str) else []
+        return own + [c for v in value.values() for c in _callback_ids(v)]
+    if isinstance(value, list):
+        return [c for v in value for c in _callback_ids(v)]
+    return []
+
+
+def test_a_callback_id_read_from_the_history_decides_nothing_for_mallory(
+    stack: StackProcess,
+) -> None:
+    # The review's repro: whoever may read the execution's history and complete
+    # its callbacks completes one, naming another approver.
+    link = waiting(stack, high_risk_order("SEC-RAW"))
+    _, order = stack.request("GET", "/orders/SEC-RAW")
+    client = stack.lambda_client()
+    history = client.get_durable_execution_history(
+        DurableExecutionArn=order["execution_arn"]
+    )
+    [callback_id, *_] = _callback_ids(history["Events"])
+    forged = {"approved": True, "approver": "mallory@example.com", "comment": "ok"}
+
+    client.send_durable_execution_callback_success(
+        CallbackId=callback_id, Result=json.dumps(forged).encode()
+    )
+
+    deadline = time.monotonic() + 30
+    while (fresh := link_of(stack, "SEC-RAW")) == link:
+        assert time.monotonic() < deadline, "the approver was not asked again"
+        time.sleep(0.2)
+    record = stack.store.get_subject("SEC-RAW")
+    assert record is not None and record.status == OrderStatus.AWAITING_APPROVAL
+    assert stack.store.list_effects("SEC-RAW") == []
+    [attempt] = [
+        e for e in trail(stack, "SEC-RAW") if e.action == "unverified-completion"
+    ]
+    assert attempt.detail["claimed"]["approver"] == "mallory@example.com"
+    assert "approved" not in actions(stack, "SEC-RAW")
+    old = fetch(link)
+    assert old.status == 410 and "answered outside orderflow" in old.body
+
+    assert decide(fresh).status == 200
+    done = stack.wait_for_status("SEC-RAW", OrderStatus.COMPLETED)
+    assert "mallory" not in json.dumps(done)
+    [approved] = [e for e in trail(stack, "SEC-RAW") if e.action == "approved"]
+    assert approved.actor == "approver@example.com"

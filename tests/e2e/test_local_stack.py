@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
+from tests.e2e.pages import decide_on_page
 from tests.utils.orders import high_risk_order, low_risk_order
 
 pytestmark = pytest.mark.e2e
-
-
-def _approve(stack: StackProcess, order_id: str, *, approved: bool) -> None:
-    """Complete the order's pending callback through the Lambda API."""
-    (pending,) = stack.store.list_approvals(subject_id=order_id, status="PENDING")
-    decision = {"approved": approved, "approver": pending.approver, "comment": "e2e"}
-    stack.lambda_client().send_durable_execution_callback_success(
-        CallbackId=pending.callback_id, Result=json.dumps(decision).encode()
-    )
 
 
 def test_health_answers_json(stack: StackProcess) -> None:
@@ -92,7 +82,7 @@ def test_high_risk_order_waits_then_completes_when_approved(
     waiting = stack.wait_for_status("E2E-HIGH-1", OrderStatus.AWAITING_APPROVAL)
     assert waiting["effects"] == []
 
-    _approve(stack, "E2E-HIGH-1", approved=True)
+    decide_on_page(stack, "E2E-HIGH-1")
 
     done = stack.wait_for_status("E2E-HIGH-1", OrderStatus.COMPLETED)
     assert "AWAITING_APPROVAL" in [h["status"] for h in done["history"]]
@@ -102,7 +92,7 @@ def test_rejected_order_ends_rejected_with_no_effects(stack: StackProcess) -> No
     stack.submit(high_risk_order("E2E-HIGH-2"))
     stack.wait_for_status("E2E-HIGH-2", OrderStatus.AWAITING_APPROVAL)
 
-    _approve(stack, "E2E-HIGH-2", approved=False)
+    decide_on_page(stack, "E2E-HIGH-2", "reject", comment="e2e")
 
     done = stack.wait_for_status("E2E-HIGH-2", OrderStatus.REJECTED)
     assert done["effects"] == []
@@ -116,9 +106,7 @@ def test_a_second_completion_of_the_same_callback_is_refused(
     stack.wait_for_status("E2E-HIGH-3", OrderStatus.AWAITING_APPROVAL)
     (pending,) = stack.store.list_approvals(subject_id="E2E-HIGH-3", status="PENDING")
     client = stack.lambda_client()
-    client.send_durable_execution_callback_success(
-        CallbackId=pending.callback_id, Result=b'{"approved": true, "approver": "a"}'
-    )
+    decide_on_page(stack, "E2E-HIGH-3")
     stack.wait_for_status("E2E-HIGH-3", OrderStatus.COMPLETED)
 
     with pytest.raises(client.exceptions.ClientError):

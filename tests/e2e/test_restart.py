@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
+from tests.e2e.pages import decide_on_page
 from tests.utils.orders import high_risk_order
 
 pytestmark = pytest.mark.e2e
@@ -31,15 +31,7 @@ def test_order_waiting_for_approval_survives_a_restart_and_completes(
     second = StackProcess(tmp_path)
     second.start()
     try:
-        (pending,) = second.store.list_approvals(
-            subject_id="E2E-RESTART-1", status="PENDING"
-        )
-        second.lambda_client().send_durable_execution_callback_success(
-            CallbackId=pending.callback_id,
-            Result=json.dumps(
-                {"approved": True, "approver": pending.approver}
-            ).encode(),
-        )
+        decide_on_page(second, "E2E-RESTART-1")  # the link emailed before
         done = second.wait_for_status("E2E-RESTART-1", OrderStatus.COMPLETED)
         assert len(done["effects"]) == 6  # 4 fulfilment effects, 2 tracking events
         assert len(second.executions_named("E2E-RESTART-1")) == 1

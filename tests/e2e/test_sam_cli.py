@@ -2,10 +2,11 @@
 
 `sam local execution get|history` and `sam local callback succeed|fail` talk
 to the emulator named by DURABLE_EXECUTIONS_EXTERNAL_EMULATOR_PORT instead of
-starting one in Docker. This runs the real `.venv-sam/bin/sam` against a real
-`orderflow up` (a stack of its own, with one injected payment failure per
-order), then reads the same history through boto3 as the status_events
-function does in AWS.
+starting one in Docker. A callback completed with the SAM CLI bypasses the
+desk, so the workflow takes it for what it is: not a decision of record.
+This runs the real `.venv-sam/bin/sam` against a real `orderflow up` (a
+stack of its own, with one injected payment failure per order), then reads
+the same history through boto3 as the status_events function does in AWS.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 from orderflow.monitoring.history import fetch_history, summarise
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
+from tests.e2e.pages import decide_on_page
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.tools import SAM, require
 
@@ -123,47 +125,70 @@ def test_the_monitors_history_reader_agrees_with_sam(stack: StackProcess) -> Non
     assert summary.invocations >= 2  # suspended for the retry's back-off
 
 
-def test_callback_succeed_from_sam_approves_and_the_order_completes(
+def next_ask(stack: StackProcess, order_id: str, after: str) -> str:
+    """The callback id of the approval asked after the one with ``after``."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pending = stack.store.list_approvals(subject_id=order_id, status="PENDING")
+        if pending and pending[-1].callback_id != after:
+            return pending[-1].callback_id
+        time.sleep(0.1)
+    raise AssertionError(f"{order_id}'s approver was not asked again")
+
+
+def unverified(stack: StackProcess, order_id: str) -> list[dict[str, Any]]:
+    """What each completion no decision backed claimed, from the audit trail."""
+    return [
+        e.detail["claimed"]
+        for e in stack.store.list_audit(order_id)
+        if e.action == "unverified-completion"
+    ]
+
+
+def test_a_callback_completed_with_sam_decides_nothing_the_page_still_does(
     stack: StackProcess,
 ) -> None:
     stack.submit(high_risk_order("SAM-HIGH-1"))
     stack.wait_for_status("SAM-HIGH-1", OrderStatus.AWAITING_APPROVAL)
     arn = execution_arn(stack, "SAM-HIGH-1")
-    assert sam_json(stack, "local", "execution", "get", arn)["Status"] == "RUNNING"
-    decision = {"approved": True, "approver": "approver@example.com"}
+    first = pending_callback(stack, "SAM-HIGH-1")
+    decision = {"approved": True, "approver": "mallory@example.com"}
 
     done = sam(
-        stack,
-        "local",
-        "callback",
-        "succeed",
-        pending_callback(stack, "SAM-HIGH-1"),
-        "--result",
-        json.dumps(decision),
+        stack, "local", "callback", "succeed", first, "--result", json.dumps(decision)
     )
 
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr  # the service took it; orderflow not
+    next_ask(stack, "SAM-HIGH-1", after=first)
+    assert stack.store.list_effects("SAM-HIGH-1") == []
+    [claimed] = unverified(stack, "SAM-HIGH-1")
+    assert claimed["approver"] == "mallory@example.com"
+    decide_on_page(stack, "SAM-HIGH-1")
     order = stack.wait_for_status("SAM-HIGH-1", OrderStatus.COMPLETED)
-    assert "AWAITING_APPROVAL" in [h["status"] for h in order["history"]]
+    assert "mallory" not in json.dumps(order)
     ended_execution(stack, "SAM-HIGH-1")
-    assert sam_json(stack, "local", "execution", "get", arn)["Status"] == "SUCCEEDED"
     names = [
         e.get("Name")
         for e in sam_json(stack, "local", "execution", "history", arn)["Events"]
     ]
-    assert "wait-for-approval-1" in names
+    assert {"verify-approval-1", "wait-for-approval-2", "verify-approval-2"} <= set(
+        names
+    )
 
 
-def test_callback_fail_from_sam_ends_the_order_failed(stack: StackProcess) -> None:
+def test_a_callback_failed_with_sam_fails_nothing_the_page_still_decides(
+    stack: StackProcess,
+) -> None:
     stack.submit(high_risk_order("SAM-HIGH-2"))
     stack.wait_for_status("SAM-HIGH-2", OrderStatus.AWAITING_APPROVAL)
+    first = pending_callback(stack, "SAM-HIGH-2")
 
     done = sam(
         stack,
         "local",
         "callback",
         "fail",
-        pending_callback(stack, "SAM-HIGH-2"),
+        first,
         "--error-type",
         "ApproverUnavailable",
         "--error-message",
@@ -171,8 +196,10 @@ def test_callback_fail_from_sam_ends_the_order_failed(stack: StackProcess) -> No
     )
 
     assert done.returncode == 0, done.stderr
-    order = stack.wait_for_status("SAM-HIGH-2", OrderStatus.FAILED)
-    assert order["detail"]["reason"].startswith("approval failed")
+    next_ask(stack, "SAM-HIGH-2", after=first)
+    assert unverified(stack, "SAM-HIGH-2") == [{"failed": True}]
+    decide_on_page(stack, "SAM-HIGH-2", "reject", comment="not today")
+    order = stack.wait_for_status("SAM-HIGH-2", OrderStatus.REJECTED)
     assert order["effects"] == []
 
 

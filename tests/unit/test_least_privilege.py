@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +50,7 @@ from orderflow.processes.orders.status import OrderStatus
 from orderflow.processes.returns.deps import ReturnDeps
 from orderflow.processes.returns.settings import ReturnSettings
 from orderflow.processes.returns.workflow import make_workflow as make_return_workflow
+from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.deployed import Deployed, LambdaContext, deployed
 from tests.utils.monitoring import (
     history,
@@ -115,7 +117,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Raw]]:
     original = BaseClient._make_api_call
 
     def record(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls.append((self.meta.service_model.endpoint_prefix, operation, params))
+        if not getattr(_OTHER_FUNCTION, "calling", False):
+            calls.append((self.meta.service_model.endpoint_prefix, operation, params))
         return original(self, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
@@ -377,6 +380,23 @@ def test_approval_api_holds_exactly_what_it_calls(
         assert_exact("ApprovalApiFunction", recorded)
 
 
+# Set on a thread while it plays another function (the approval page deciding),
+# whose calls are not the function's under test.
+_OTHER_FUNCTION = threading.local()
+
+
+def _approve_at_desk(store: Any, runner: DurableFunctionTestRunner, arn: str) -> None:
+    """The approver decides through the desk, as the approval function would."""
+    callback = runner.wait_for_callback(
+        arn, name="wait-for-approval-1 create callback id", timeout=10
+    )
+    _OTHER_FUNCTION.calling = True
+    try:
+        decide_at_desk(store, RunnerCallbacks(runner), callback, approved=True)
+    finally:
+        _OTHER_FUNCTION.calling = False
+
+
 def _run_workflow(deps: Deps, order: dict[str, Any], approve: bool) -> str:
     """Run one order through the real workflow in the testing SDK's runner."""
     handler = durable_execution(make_workflow(lambda: deps))
@@ -385,11 +405,7 @@ def _run_workflow(deps: Deps, order: dict[str, Any], approve: bool) -> str:
             input=json.dumps(order), execution_name=order["order_id"]
         )
         if approve:
-            callback = runner.wait_for_callback(
-                arn, name="wait-for-approval-1 create callback id", timeout=10
-            )
-            decision = {"approved": True, "approver": "approver@example.com"}
-            runner.send_callback_success(callback, json.dumps(decision).encode())
+            _approve_at_desk(deps.store, runner, arn)
         result = runner.wait_for_result(arn, timeout=30)
         return str(json.loads(result.result or "{}").get("status"))
 
@@ -446,11 +462,7 @@ def test_expense_workflow_holds_exactly_what_its_steps_call(
                 input=json.dumps(load_event("expense-claim.json")),
                 execution_name="EXP-1001",
             )
-            callback = runner.wait_for_callback(
-                arn, name="wait-for-approval-1 create callback id", timeout=10
-            )
-            decision = {"approved": True, "approver": "approver@example.com"}
-            runner.send_callback_success(callback, json.dumps(decision).encode())
+            _approve_at_desk(deps.store, runner, arn)
             result = runner.wait_for_result(arn, timeout=30)
 
         assert json.loads(result.result or "{}")["status"] == "APPROVED"
