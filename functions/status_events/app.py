@@ -34,7 +34,11 @@ from orderflow.monitoring.events import (
     parse_event,
 )
 from orderflow.monitoring.history import ExecutionSummary, fetch_history, summarise
-from orderflow.monitoring.service import check_pending_approvals, on_status_change
+from orderflow.monitoring.service import (
+    check_pending_approvals,
+    forward_prompt_alerts,
+    on_status_change,
+)
 from orderflow.registry import process_running
 
 SETTINGS = Settings.from_env()
@@ -93,12 +97,13 @@ def handle_status_change(event: StatusChangeEvent) -> dict[str, Any]:
 
 def handle_schedule(event: ScheduledEvent) -> dict[str, Any]:
     """The periodic stuck-approvals check, as of the event's time."""
+    window = timedelta(seconds=SETTINGS.approval_check_seconds)
     check = check_pending_approvals(
         store=store,
         alerts=alerts,
         now=event.time,
         after=timedelta(seconds=SETTINGS.approval_alert_after_seconds),
-        window=timedelta(seconds=SETTINGS.approval_check_seconds),
+        window=window,
     )
     for name, value in (
         ("ApprovalsPending", check.pending),
@@ -121,6 +126,10 @@ def handle_schedule(event: ScheduledEvent) -> dict[str, Any]:
                 "created_at": approval.created_at,
             },
         )
+    for alert in forward_prompt_alerts(
+        store=store, alerts=alerts, now=event.time, window=window
+    ):
+        logger.warning(alert.kind, extra={"order_id": alert.subject_id})
     redelivered = _redeliver(event.time)
     metrics.add_metric(
         name="DecisionsRedelivered", unit=MetricUnit.Count, value=redelivered

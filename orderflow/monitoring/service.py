@@ -10,6 +10,8 @@
   are alerted with what the history says.
 - Whenever an execution ends, the alerts its workflow recorded (reconciliation,
   compensation) are sent on too: in the table alone, nobody would read them.
+  Those that cannot wait for the end (an approval completed outside the desk)
+  are sent by the schedule's next run instead.
 - The schedule expires approvals past their expiry, counts those pending, and
   alerts once about each approval that crossed the threshold since the last run.
 
@@ -34,11 +36,14 @@ from orderflow.monitoring.alerts import (
 )
 from orderflow.monitoring.events import ExecutionStatus, StatusChangeDetail
 from orderflow.monitoring.history import ExecutionSummary
+from orderflow.parts.approvals.steps import UNVERIFIED
 from orderflow.parts.process import Process
 from orderflow.ports import Alerts, Store
 
 MONITOR = "orderflow-monitor"  # decided_by on approvals the monitor expires
 PENDING, EXPIRED = "PENDING", "EXPIRED"
+# Raised by a workflow still running, and too urgent to wait for its end.
+PROMPT_KINDS = frozenset({UNVERIFIED})
 
 Summarise = Callable[[str], ExecutionSummary | None]
 
@@ -142,12 +147,30 @@ def forward_workflow_alerts(
     raised = [
         a
         for a in store.list_alerts(subject_id=change.order_id)
-        if a.kind not in MONITOR_KINDS
+        if a.kind not in MONITOR_KINDS | PROMPT_KINDS
         and datetime.fromisoformat(a.created_at) >= change.started_at
     ]
     for alert in raised:
         alerts.send(alert)
     return len(raised)
+
+
+def forward_prompt_alerts(
+    *, store: Store, alerts: Alerts, now: datetime, window: timedelta
+) -> list[Alert]:
+    """Send the workflow's alerts of ``PROMPT_KINDS`` raised in the last ``window``.
+
+    The schedule runs every ``window``: each alert is in one run's slice.
+    """
+    due = [
+        a
+        for a in store.list_alerts()
+        if a.kind in PROMPT_KINDS
+        and now - window <= datetime.fromisoformat(a.created_at) < now
+    ]
+    for alert in due:
+        alerts.send(alert)
+    return due
 
 
 def newly_overdue(

@@ -15,7 +15,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from orderflow.adapters.dynamodb_store import DynamoDbStore
-from orderflow.domain.records import ApprovalRequest
+from orderflow.domain.records import Alert, ApprovalRequest
 from orderflow.monitoring.events import UnknownEventError
 from orderflow.processes.orders.status import OrderStatus
 from tests.utils.deployed import Deployed, LambdaContext, Output, deployed
@@ -256,3 +256,30 @@ def test_a_malformed_event_raises_and_changes_nothing(
         invoke(handler, event, capsys)
 
     assert handler.alerts_received() == []
+
+
+def test_schedule_sends_an_unverified_completion_raised_since_its_last_run(
+    handler: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = store_of(handler)
+    event = schedule_event()
+    now = datetime.fromisoformat(event["time"])
+    window = int(handler.env["ORDERFLOW_APPROVAL_CHECK_SECONDS"])
+    for order_id, age in (("ORD-NEW", 30), ("ORD-OLD", window + 30)):
+        store.add_alert(
+            Alert(
+                alert_id=f"{order_id}:unverified-completion:1",
+                subject_id=order_id,
+                kind="unverified-completion",
+                severity="critical",
+                message=f"approval 1 of {order_id} was completed outside the page",
+                created_at=(now - timedelta(seconds=age)).isoformat(),
+            )
+        )
+
+    invoke(handler, event, capsys)
+
+    (envelope,) = handler.alerts_received()  # the older one went a run ago
+    assert envelope["Subject"] == (
+        "orderflow critical: order ORD-NEW unverified-completion"
+    )
