@@ -40,7 +40,7 @@ PATHS = (
         "two-approvers",  # high value: A and B must both approve
         value_10k_order(ORDER_ID),
         OrderStatus.COMPLETED,
-        (YES, Decision(2, True)),
+        (Decision(1, True, A), Decision(2, True, B)),
         settings={"approvers": (A, B)},
     ),
     Path("reject", high_risk_order(ORDER_ID), OrderStatus.REJECTED, (NO,)),
