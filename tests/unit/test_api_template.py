@@ -32,6 +32,7 @@ PROTECTED = {
     "GET /returns/{return_id}",
     "GET /health",
 }
+AUTHORIZER = "x-amazon-apigateway-authorizer"
 APPROVAL_ROUTES = {
     "GET /approvals/{token}",
     "HEAD /approvals/{token}",
@@ -60,7 +61,7 @@ def route_authorization(parameters: dict[str, str]) -> dict[str, dict[str, Any]]
             names = [name for entry in operation.get("security", []) for name in entry]
             assert len(names) <= 1, f"{method} {path}: {names}"
             scheme = schemes.get(names[0], {}) if names else {}
-            authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
+            authorizer = scheme.get(AUTHORIZER, {})
             if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4":
                 kind = "AWS_IAM"
             elif authorizer.get("type") == "jwt":
@@ -111,7 +112,8 @@ def test_no_jwt_authorizer_is_deployed_unless_asked_for() -> None:
     for api_auth in ("IAM", "NONE"):
         body = _api(translated({"ApiAuth": api_auth}), {"ApiAuth": api_auth})
         schemes = body["components"].get("securitySchemes", {})
-        assert not [s for s in schemes.values() if "x-amazon-apigateway-authorizer" in s]
+        authorizers = [s for s in schemes.values() if AUTHORIZER in s]
+        assert not authorizers, api_auth
 
 
 def test_jwt_without_an_issuer_or_an_audience_is_refused_at_deploy_time() -> None:
@@ -181,7 +183,8 @@ def test_a_flood_of_what_no_approver_needs_is_cut_before_the_page_and_decision()
     None
 ):
     settings = _stage({"ApiAuth": "IAM"})["RouteSettings"]
-    page, decision = settings["GET /approvals/{token}"], settings["POST /approvals/{token}"]
+    page = settings["GET /approvals/{token}"]
+    decision = settings["POST /approvals/{token}"]
 
     for probe in ("HEAD /approvals/{token}", "OPTIONS /approvals/{token}"):
         for limit in ("ThrottlingRateLimit", "ThrottlingBurstLimit"):
