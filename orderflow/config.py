@@ -107,10 +107,12 @@ class Settings:
     approvers: tuple[str, ...] = field(default_factory=lambda: _file().approvers)
     # Monitoring (functions/status_events): the SNS topic for alerts (empty: the
     # store's outbox), how old a pending approval gets before someone is told,
-    # and how often the check runs (the template's schedule rate, in seconds).
+    # how often the check runs (the template's schedule rate, in seconds), and
+    # how late a run may start (delivery and retries; template.yaml says why).
     alert_topic_arn: str = ""
     approval_alert_after_seconds: int = 4 * 3600
     approval_check_seconds: int = 15 * 60
+    approval_check_delay_seconds: int = 0
     # Sender address for approval emails through SES; empty keeps them in the outbox.
     mail_from: str = ""
     # Key of the approval form's CSRF HMAC (a secret: kept out of repr).
@@ -154,6 +156,11 @@ class Settings:
                 1,
             ),
             ("ORDERFLOW_APPROVAL_CHECK_SECONDS", self.approval_check_seconds, 1),
+            (
+                "ORDERFLOW_APPROVAL_CHECK_DELAY_SECONDS",
+                self.approval_check_delay_seconds,
+                0,
+            ),
         ):
             if value < least:
                 raise ValueError(f"{name} must be at least {least}, got {value}")
@@ -189,6 +196,11 @@ class Settings:
             ),
             approval_check_seconds=_int(
                 env, "ORDERFLOW_APPROVAL_CHECK_SECONDS", default.approval_check_seconds
+            ),
+            approval_check_delay_seconds=_int(
+                env,
+                "ORDERFLOW_APPROVAL_CHECK_DELAY_SECONDS",
+                default.approval_check_delay_seconds,
             ),
             mail_from=env.get("ORDERFLOW_MAIL_FROM", default.mail_from),
             csrf_secret=env.get("ORDERFLOW_CSRF_SECRET", default.csrf_secret),

@@ -6,11 +6,12 @@ older boto3 than the durable SDK needs, so the tools live in their own venv.
 ``sam validate --lint`` lints the SAM template, but neither it nor SAM sees an
 out-of-range DurableConfig or a circular dependency there. So the template is
 also translated to CloudFormation here, offline (no AWS calls), once for each
-value of ApiAuth, and that CloudFormation is linted and checked too:
+value of ApiAuth (JWT with an example issuer and audience), and that
+CloudFormation is linted and checked too:
 
 1. ``sam validate --lint``: cfn-lint's rules on the SAM template.
 2. ``sam validate --language-extensions``: SAM's translator, through the CLI.
-3. For ApiAuth=IAM and ApiAuth=NONE: the template's Fn::If resolved as
+3. For ApiAuth=IAM, JWT and NONE: the template's Fn::If resolved as
    AWS::LanguageExtensions would, then ``samtranslator``'s transform with a
    managed-policy loader stub instead of IAM ListPolicies.
 4. cfn-lint on each translated template (cycles, types, ranges, references).
@@ -72,6 +73,17 @@ PACKAGED_PROPERTY = {
 # Resolving the Fn::If consumes the only use of UseIamAuth; the source
 # template's lint (check 1) still reports conditions that are really unused.
 TRANSLATED_LINT_IGNORES = ("W8001",)
+# The parameters of each translation: every value of ApiAuth, JWT with an
+# issuer and audiences of the shapes a Cognito user pool gives.
+API_AUTH_PARAMETERS: dict[str, dict[str, str]] = {
+    "IAM": {"ApiAuth": "IAM"},
+    "JWT": {
+        "ApiAuth": "JWT",
+        "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+        "JwtAudience": "orders-client,returns-client",
+    },
+    "NONE": {"ApiAuth": "NONE"},
+}
 # AWS::LanguageExtensions functions that resolve_ifs() does not implement.
 UNSUPPORTED_EXTENSIONS = ("Fn::ForEach", "Fn::Length", "Fn::ToJsonString")
 
@@ -192,8 +204,9 @@ def resolve_ifs(template: Template, node: Any, parameters: dict[str, Any]) -> An
     return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
 
-def translate(template: Template, api_auth: str) -> Template:
-    """The CloudFormation that deploying with ApiAuth=``api_auth`` would create.
+def translate(template: Template, overrides: dict[str, str]) -> Template:
+    """The CloudFormation that deploying with the parameter values ``overrides``
+    (the defaults for the others) would create.
 
     Of AWS::LanguageExtensions only Fn::If is applied: it is all the template
     needs it for, and the SAM CLI's local implementation also turns an Outputs
@@ -206,7 +219,7 @@ def translate(template: Template, api_auth: str) -> Template:
         name: spec["Default"]
         for name, spec in template.get("Parameters", {}).items()
         if "Default" in spec
-    } | {"ApiAuth": api_auth}
+    } | overrides
     fragment = as_packaged(template)
     transforms = _as_list(fragment.get("Transform", []))
     if "AWS::LanguageExtensions" in transforms:
@@ -374,10 +387,12 @@ def main() -> int:
     ]
     template = load_sam_template()
     translated: dict[str, Template] = {}
-    for api_auth in ("IAM", "NONE"):
+    for api_auth, overrides in API_AUTH_PARAMETERS.items():
 
-        def translate_into(api_auth: str = api_auth) -> Problems:
-            translated[api_auth] = translate(template, api_auth)
+        def translate_into(
+            api_auth: str = api_auth, overrides: dict[str, str] = overrides
+        ) -> Problems:
+            translated[api_auth] = translate(template, overrides)
             return []
 
         name = f"samtranslator transform, offline (ApiAuth={api_auth})"

@@ -104,6 +104,7 @@ def handle_schedule(event: ScheduledEvent) -> dict[str, Any]:
         now=event.time,
         after=timedelta(seconds=SETTINGS.approval_alert_after_seconds),
         window=window,
+        delay=timedelta(seconds=SETTINGS.approval_check_delay_seconds),
     )
     for name, value in (
         ("ApprovalsPending", check.pending),

@@ -14,6 +14,10 @@
   are sent by the schedule's next run instead.
 - The schedule expires approvals past their expiry, counts those pending, and
   alerts once about each approval that crossed the threshold since the last run.
+  The threshold is brought forward for an approval whose alert would otherwise
+  arrive with less than a quarter of its time left (``alert_threshold``): the
+  person told must still be able to help the approver decide, or decide
+  through the desk, before the request times out.
 
 Every alert is also recorded in the store (``Store.add_alert``) after it is
 sent, keyed on the order and its kind: a repeated delivery finds it and sends
@@ -41,6 +45,9 @@ from orderflow.parts.process import Process
 from orderflow.ports import Alerts, Store
 
 MONITOR = "orderflow-monitor"  # decided_by on approvals the monitor expires
+# The overdue alert arrives, at its latest, with this share of the approval's
+# time left (docs/monitoring.md).
+ALERT_LEAD_SHARE = 0.25
 PENDING, EXPIRED = "PENDING", "EXPIRED"
 # Raised by a workflow still running, and too urgent to wait for its end.
 PROMPT_KINDS = frozenset({UNVERIFIED})
@@ -173,22 +180,46 @@ def forward_prompt_alerts(
     return due
 
 
+def alert_threshold(
+    approval: ApprovalRequest,
+    *,
+    after: timedelta,
+    window: timedelta,
+    delay: timedelta = timedelta(0),
+) -> timedelta:
+    """The age at which the check alerts on ``approval``: ``after``, or sooner.
+
+    The alert goes out in the first run at or past the threshold (up to
+    ``window`` later), and that run may itself start up to ``delay`` late
+    (delivery and retries). Sooner, then, when ``after`` would let that worst
+    case leave the approver less than ALERT_LEAD_SHARE of the approval's time;
+    never before the approval exists.
+    """
+    created = datetime.fromisoformat(approval.created_at)
+    lifetime = datetime.fromisoformat(approval.expires_at) - created
+    latest = lifetime * (1 - ALERT_LEAD_SHARE) - window - delay
+    return max(timedelta(0), min(after, latest))
+
+
 def newly_overdue(
     pending: list[ApprovalRequest],
     *,
     now: datetime,
     after: timedelta,
     window: timedelta,
+    delay: timedelta = timedelta(0),
 ) -> list[tuple[ApprovalRequest, timedelta]]:
-    """Approvals whose age crossed ``after`` within the last ``window``.
+    """Approvals whose age crossed their threshold within the last ``window``.
 
     The schedule runs every ``window``, so each approval is in exactly one
-    run's slice ``[after, after + window)``: one alert each, no state kept.
+    run's slice ``[threshold, threshold + window)``: one alert each, no state
+    kept. The threshold is ``alert_threshold``'s.
     """
     found = []
     for approval in pending:
         age = now - datetime.fromisoformat(approval.created_at)
-        if after <= age < after + window:
+        threshold = alert_threshold(approval, after=after, window=window, delay=delay)
+        if threshold <= age < threshold + window:
             found.append((approval, age))
     return found
 
@@ -200,15 +231,21 @@ def check_pending_approvals(
     now: datetime,
     after: timedelta,
     window: timedelta,
+    delay: timedelta = timedelta(0),
 ) -> ApprovalCheck:
-    """Expire what is past its expiry, then alert on newly overdue approvals."""
+    """Expire what is past its expiry, then alert on newly overdue approvals
+    (``newly_overdue``; ``delay``: how late a run may start)."""
     pending = store.list_approvals(status=PENDING)
     stale = [a for a in pending if datetime.fromisoformat(a.expires_at) <= now]
     expired = _expire(stale, store, at=now.isoformat(), why="past its expiry")
     live = [a for a in pending if a not in stale]
     ages = [now - datetime.fromisoformat(a.created_at) for a in live]
+    thresholds = [
+        alert_threshold(a, after=after, window=window, delay=delay) for a in live
+    ]
     alerted = []
-    for approval, age in newly_overdue(live, now=now, after=after, window=window):
+    overdue = newly_overdue(live, now=now, after=after, window=window, delay=delay)
+    for approval, age in overdue:
         order = store.get_subject(approval.subject_id)
         execution_arn = order.execution_arn if order else None
         alert = overdue_alert(
@@ -218,7 +255,9 @@ def check_pending_approvals(
             alerted.append((approval, execution_arn))
     return ApprovalCheck(
         pending=len(live),
-        overdue=sum(age >= after for age in ages),
+        overdue=sum(
+            age >= threshold for age, threshold in zip(ages, thresholds, strict=True)
+        ),
         expired=expired,
         alerted=alerted,
         oldest_seconds=max((a.total_seconds() for a in ages), default=0.0),

@@ -35,9 +35,14 @@ def test_the_approval_routes_are_public_and_throttled() -> None:
     assert {(e["Method"], e["Path"]) for e in events} == ROUTES
     for event in events:
         assert event["ApiId"] == {"Ref": "OrdersApi"}
-        # NONE overrides the IAM default; with ApiAuth=NONE there is no default.
+        # NONE overrides the IAM or JWT default; with ApiAuth=NONE there is no
+        # default (tests/unit/test_api_template.py reads the translation).
         assert event["Auth"] == {
-            "Fn::If": ["UseIamAuth", {"Authorizer": "NONE"}, {"Ref": "AWS::NoValue"}]
+            "Fn::If": [
+                "HasDefaultAuthorizer",
+                {"Authorizer": "NONE"},
+                {"Ref": "AWS::NoValue"},
+            ]
         }
         limits = event["RouteSettings"]
         default = RESOURCES["OrdersApi"]["Properties"]["DefaultRouteSettings"]

@@ -10,8 +10,12 @@ shapes (the same account and region as moto's, so moto resources line up).
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib.util
+import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -40,12 +44,32 @@ def load() -> dict[str, Any]:
 
 
 def load_script(name: str) -> ModuleType:
-    """scripts/<name>.py as a module (scripts/ is no package)."""
+    """scripts/<name>.py as a module (scripts/ is no package; its modules
+    import each other by name, as when run from there)."""
+    scripts = str(ROOT / "scripts")
+    if scripts not in sys.path:
+        sys.path.append(scripts)
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def _translated(parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    validate = load_script("validate_template")
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    translated: dict[str, Any] = validate.translate(load(), dict(parameters))
+    return translated
+
+
+def translated(parameters: dict[str, str]) -> dict[str, Any]:
+    """The CloudFormation that SAM's translator makes of template.yaml with
+    these parameter values (the defaults for the others), offline: the
+    translation scripts/validate_template.py lints and checkov scans. A copy:
+    change it freely."""
+    return copy.deepcopy(_translated(tuple(sorted(parameters.items()))))
 
 
 @dataclass
