@@ -1,17 +1,22 @@
-"""Each function's role holds exactly the actions its code calls, on what it touches.
+"""Each function's role holds exactly what its code calls, on the items it touches.
 
 Every function runs its paths under the environment template.yaml gives it, on
 moto (DynamoDB, SNS) with Lambda's durable APIs stubbed, while a botocore hook
-records each AWS call as the IAM action and resource it needs. Then, both ways:
+records each AWS call as the IAM request it is: action, resource, and the
+partition keys it reaches (``dynamodb:LeadingKeys``). Then, both ways
+(tests/utils/least_privilege.py, evaluated by tests/utils/iam.py):
 
-- every recorded call is allowed by one of the function's own statements
-  (nothing would be denied in AWS);
-- every action/resource pair a statement grants was used by some call
-  (nothing is granted that the code does not use).
+- every request is allowed by the function's own statements, and a KMS request
+  by the key's policy too (nothing would be denied in AWS);
+- every action, resource and condition value a statement grants, and every
+  key-policy statement naming the role, was used (nothing is granted that the
+  code does not use).
 
-Calls AWS makes on the function's behalf count as used: SNS encrypting with
-the topic's KMS key for Publish. SAM's own additions (logs, X-Ray, durable
-checkpoints, the dead-letter queue) are not the function's statements.
+Requests AWS makes on the function's behalf count as used: SNS encrypting a
+Publish with the topic's key, Lambda decrypting the environment and the durable
+state, a callback's completion decrypting with its function's durable key. SAM's
+own additions (logs, X-Ray, durable checkpoints, the dead-letter queue) are not
+the function's statements.
 """
 
 from __future__ import annotations
