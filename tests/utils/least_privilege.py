@@ -19,7 +19,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from orderflow.adapters.dynamodb_store import table_definition
-from tests.utils.iam import Principal, Request, as_list, covers, key_allows, names
+from tests.utils.iam import (
+    Principal,
+    Request,
+    as_list,
+    covers,
+    identity_allows,
+    key_allows,
+    names,
+)
 from tests.utils.template import ACCOUNT, REGION, Stack
 
 Raw = tuple[str, str, dict[str, Any]]  # (service, operation, parameters)
@@ -194,10 +202,7 @@ def allowed(stack: Stack, logical_id: str, request: Request) -> bool:
     if request.action.startswith("kms:"):
         policy = key_policies(stack)[request.resource]
         return key_allows(policy, principal, request, account_root=ROOT)
-    statements = principal.identity
-    if any(s["Effect"] == "Deny" and covers(s, request) for s in statements):
-        return False
-    return any(s["Effect"] == "Allow" and covers(s, request) for s in statements)
+    return identity_allows(principal.identity, request)
 
 
 def requests_of(
