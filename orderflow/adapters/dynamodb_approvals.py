@@ -5,8 +5,13 @@ A mixin of ``DynamoDbStore``, kept apart so each module stays short. Items:
 - ``LINK#<token_hash>`` / ``LINK``: a link's record (never the token), deleted
   by the table's TTL (``TTL_ATTRIBUTE``) ``LINK_KEPT_AFTER_EXPIRY`` after the
   link expires: until then a late click gets "expired", not "unknown".
-- ``ORDER#<order_id>`` / ``AUDIT#<entry_id>``: one audit entry, in the order's
-  item collection, so ``list_audit`` is one strongly consistent query.
+- ``AUDIT#<order_id>`` / ``AUDIT#<entry_id>``: one audit entry, in a partition
+  of the subject's audit trail alone, so ``list_audit`` is one strongly
+  consistent query and a role may append to trails without any right on the
+  subject's own items (IAM's ``dynamodb:LeadingKeys`` sees partitions, not sort
+  keys; docs/design.md#least-privilege-per-item). Entries written before the
+  trail had its own partition (``ORDER#<order_id>`` / ``AUDIT#<entry_id>``)
+  are still listed.
 
 A decision and its audit entry go in one ``TransactWriteItems``: both or neither.
 """
@@ -188,7 +193,7 @@ class DynamoDbApprovalRecords:
     def _audit_item(self, entry: AuditEntry) -> dict[str, AttributeValueTypeDef]:
         from orderflow.adapters.dynamodb_store import _next_seq, _to_item
 
-        key = {"pk": f"ORDER#{entry.subject_id}", "sk": f"AUDIT#{entry.entry_id}"}
+        key = {"pk": f"AUDIT#{entry.subject_id}", "sk": f"AUDIT#{entry.entry_id}"}
         return _to_item(key | {"seq": _next_seq()} | stored(entry))
 
     def add_audit(self, entry: AuditEntry) -> bool:
@@ -204,8 +209,11 @@ class DynamoDbApprovalRecords:
         return True
 
     def list_audit(self, subject_id: str) -> list[AuditEntry]:
-        """The order's audit trail, oldest first."""
-        items = self._query(None, f"ORDER#{subject_id}", "AUDIT#")
+        """The order's audit trail, oldest first (with entries of the old layout)."""
+        items = [
+            *self._query(None, f"AUDIT#{subject_id}", "AUDIT#"),
+            *self._query(None, f"ORDER#{subject_id}", "AUDIT#"),
+        ]
         items.sort(key=lambda i: (i["at"], str(i["seq"])))
         return [_pick(AuditEntry, i) for i in items]
 

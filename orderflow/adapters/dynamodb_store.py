@@ -8,8 +8,13 @@ Items (``<seq>`` is a sortable key from ``time.time_ns()``, see ``_next_seq``):
   collection, so ``list_effects`` is one strongly consistent query.
 - ``EFFECT#<idempotency_key>`` / ``EFFECT``: the key's guard, written in one
   transaction with the ledger line so each key is recorded once, across orders.
-- ``LINK#<token_hash>`` / ``LINK`` and ``ORDER#<order_id>`` / ``AUDIT#<entry_id>``:
+- ``LINK#<token_hash>`` / ``LINK`` and ``AUDIT#<order_id>`` / ``AUDIT#<entry_id>``:
   approval links and the audit trail (see ``dynamodb_approvals``).
+
+Each kind of item has a partition key prefix of its own (``ORDER#``, ``EFFECT#``,
+``LINK#``, ``APPROVAL#``, ``OUTBOX#``, ``ALERT#``, ``AUDIT#``; none a prefix of
+another), so template.yaml scopes each role to the kinds it touches with
+``dynamodb:LeadingKeys``.
 - ``APPROVAL#<callback_id>`` / ``APPROVAL``, ``OUTBOX#<message_id>`` /
   ``OUTBOX`` and ``ALERT#<alert_id>`` / ``ALERT``, each also keyed in
   ``by-order`` (``gsi1pk`` = ``ORDER#<order_id>``, ``gsi1sk`` = ``<KIND>#<seq>``)

@@ -1,22 +1,27 @@
-"""Each function's role holds exactly the actions its code calls, on what it touches.
+"""Each function's role holds exactly what its code calls, on the items it touches.
 
 Every function runs its paths under the environment template.yaml gives it, on
 moto (DynamoDB, SNS) with Lambda's durable APIs stubbed, while a botocore hook
-records each AWS call as the IAM action and resource it needs. Then, both ways:
+records each AWS call as the IAM request it is: action, resource, and the
+partition keys it reaches (``dynamodb:LeadingKeys``). Then, both ways
+(tests/utils/least_privilege.py, evaluated by tests/utils/iam.py):
 
-- every recorded call is allowed by one of the function's own statements
-  (nothing would be denied in AWS);
-- every action/resource pair a statement grants was used by some call
-  (nothing is granted that the code does not use).
+- every request is allowed by the function's own statements, and a KMS request
+  by the key's policy too (nothing would be denied in AWS);
+- every action, resource and condition value a statement grants, and every
+  key-policy statement naming the role, was used (nothing is granted that the
+  code does not use).
 
-Calls AWS makes on the function's behalf count as used: SNS encrypting with
-the topic's KMS key for Publish. SAM's own additions (logs, X-Ray, durable
-checkpoints, the dead-letter queue) are not the function's statements.
+Requests AWS makes on the function's behalf count as used: SNS encrypting a
+Publish with the topic's key, Lambda decrypting the environment and the durable
+state, a callback's completion decrypting with its function's durable key. SAM's
+own additions (logs, X-Ray, durable checkpoints, the dead-letter queue) are not
+the function's statements.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -36,7 +41,14 @@ from orderflow.adapters.lambda_callbacks import LambdaCallbacks
 from orderflow.adapters.lambda_starter import LambdaWorkflowStarter
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.config import Settings
-from orderflow.domain.records import ApprovalLink, ApprovalRequest, Effect
+from orderflow.domain.records import (
+    Alert,
+    ApprovalLink,
+    ApprovalRequest,
+    AuditEntry,
+    Effect,
+    OutboxMessage,
+)
 from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
     csrf_value,
@@ -48,10 +60,14 @@ from orderflow.processes.expenses.workflow import make_workflow as make_expense_
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.status import OrderStatus
 from orderflow.processes.returns.deps import ReturnDeps
+from orderflow.processes.returns.rules import ReturnRiskThresholds
 from orderflow.processes.returns.settings import ReturnSettings
 from orderflow.processes.returns.workflow import make_workflow as make_return_workflow
 from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.deployed import Deployed, LambdaContext, deployed
+from tests.utils.iam import Request
+from tests.utils.least_privilege import Raw, allowed, requests_of
+from tests.utils.least_privilege import assert_exact as exact
 from tests.utils.monitoring import (
     history,
     schedule_event,
@@ -61,8 +77,6 @@ from tests.utils.monitoring import (
 from tests.utils.orders import high_risk_order, load_event, low_risk_order
 from tests.utils.template import ACCOUNT, REGION, Stack
 
-Call = tuple[str, str]  # (iam action, resource ARN)
-Raw = tuple[str, str, dict[str, Any]]  # (service, operation, parameters)
 STACK = Stack()
 WORKFLOW = STACK.physical_name("OrderWorkflowFunction")
 WORKFLOW_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{WORKFLOW}:live"
@@ -73,41 +87,6 @@ RETURNS_ALIAS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{RETURNS}:live"
 # A callback id is opaque: which durable function it belongs to, by id (the
 # order workflow's unless a test says otherwise).
 CALLBACK_OWNERS: dict[str, str] = {}
-TRANSACT_ACTIONS = {
-    "Put": "PutItem",
-    "Update": "UpdateItem",
-    "Delete": "DeleteItem",
-    "ConditionCheck": "ConditionCheckItem",
-}
-
-
-def _table_arn(table: str, index: str | None = None) -> str:
-    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
-    return f"{arn}/index/{index}" if index else arn
-
-
-def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call]:
-    """The IAM action(s) and resource(s) one API call is authorised against."""
-    if service == "dynamodb" and operation == "TransactWriteItems":
-        return [
-            (f"dynamodb:{TRANSACT_ACTIONS[kind]}", _table_arn(body["TableName"]))
-            for item in params["TransactItems"]
-            for kind, body in item.items()
-        ]
-    if service == "dynamodb":
-        resource = _table_arn(params["TableName"], params.get("IndexName"))
-        return [(f"dynamodb:{operation}", resource)]
-    if service == "lambda" and operation == "Invoke":
-        return [("lambda:InvokeFunction", params["FunctionName"])]
-    if service == "lambda" and "Callback" in operation:
-        # A callback id is opaque; IAM checks the function of its execution.
-        owner = CALLBACK_OWNERS.get(params["CallbackId"], WORKFLOW_ALIAS)
-        return [(f"lambda:{operation}", owner)]
-    if service == "lambda":
-        return [(f"lambda:{operation}", params["DurableExecutionArn"])]
-    if service == "sns":
-        return [(f"sns:{operation}", params["TopicArn"])]
-    raise AssertionError(f"unexpected call {service}:{operation}")
 
 
 @pytest.fixture
@@ -125,56 +104,23 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Raw]]:
     yield calls
 
 
-def implied(logical_id: str, calls: list[Call]) -> list[Call]:
-    """Calls AWS makes for the function: KMS for a Publish to an encrypted topic,
-    and for decrypting an environment encrypted with the stack's key."""
-    key = STACK.get_att("MonitoringKey", "Arn")
-    topic = STACK.ref("AlertsTopic")
-    made: list[Call] = []
-    if ("sns:Publish", topic) in calls:
-        made += [("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
-    own_key = STACK.functions()[logical_id].get("KmsKeyArn")
-    if own_key is not None:
-        made.append(("kms:Decrypt", STACK.resolve(own_key)))
-    return made
-
-
-def grants(logical_id: str) -> list[tuple[list[str], list[str]]]:
-    """(actions, resources) of each Allow statement of the function, resolved."""
-    found = []
-    for statement in STACK.statements(logical_id):
-        assert statement["Effect"] == "Allow"
-        actions, resources = statement["Action"], statement["Resource"]
-        found.append(
-            (
-                actions if isinstance(actions, list) else [actions],
-                resources if isinstance(resources, list) else [resources],
-            )
-        )
-    return found
-
-
-def allowed(call: Call, actions: list[str], resources: list[str]) -> bool:
-    """True if the statement's action and resource patterns cover the call."""
-    action, resource = call
-    return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
-        fnmatch.fnmatchcase(resource, r) for r in resources
-    )
+def requests(raw: list[Raw]) -> list[Request]:
+    """The recorded calls as the IAM requests AWS would authorise."""
+    return requests_of(raw, CALLBACK_OWNERS, WORKFLOW_ALIAS)
 
 
 def assert_exact(logical_id: str, raw: list[Raw]) -> None:
-    """Every call allowed; every granted pair used."""
-    calls = [c for service, op, params in raw for c in iam_calls(service, op, params)]
-    used = calls + implied(logical_id, calls)
-    statements = grants(logical_id)
-    denied = [c for c in set(used) if not any(allowed(c, *s) for s in statements)]
-    assert not denied, f"{logical_id} would be denied {sorted(denied)}"
-    for actions, resources in statements:
-        for action in actions:
-            for resource in resources:
-                assert any(allowed(c, [action], [resource]) for c in used), (
-                    f"{logical_id} is granted {action} on {resource}, never used"
-                )
+    """Every call allowed; every grant used (tests/utils/least_privilege.py)."""
+    exact(STACK, logical_id, requests(raw))
+
+
+def again(store: DynamoDbStore, subject_id: str) -> None:
+    """A retried or contended write finds its effect already recorded."""
+    effect = store.list_effects(subject_id)[0]
+    stored, new = store.record_effect(
+        Effect(**{**effect.__dict__, "created_at": "again"})
+    )
+    assert (stored, new) == (effect, False)
 
 
 def store_for(running: Deployed) -> DynamoDbStore:
@@ -380,15 +326,66 @@ def test_approval_api_holds_exactly_what_it_calls(
         assert_exact("ApprovalApiFunction", recorded)
 
 
+def test_the_approval_page_is_denied_every_item_of_another_kind(
+    recorded: list[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's own requests for other kinds of items, from the page's role."""
+    with deployed("ApprovalApiFunction", monkeypatch, STACK) as running:
+        store = store_for(running)
+        store.create_subject("order", "ORD-9", {}, at="t0")
+        recorded.clear()
+        store.add_audit(AuditEntry("e-1", "ORD-9", "t1", "a@example.com", "viewed"))
+        store.get_subject("ORD-9")
+        ours = requests(recorded)
+        recorded.clear()
+        store.create_subject("order", "ORD-10", {}, at="t0")  # an order item
+        store.set_status("ORD-9", "COMPLETED", at="t2")  # the order's status
+        store.set_execution_arn("ORD-9", "arn:exec")
+        store.add_alert(Alert("ORD-9:x", "ORD-9", "x", "critical", "m", "t3"))
+        store.list_alerts()
+        store.add_outbox(OutboxMessage("m-1", "ORD-9", "a@example.com", "s", "b", "t"))
+        store.get_outbox("m-1")
+        store.list_outbox()
+        store.record_effect(Effect("k-1", "ORD-9", "payment", "capture"))
+        store.list_effects("ORD-9")
+        store.list_audit("ORD-9")
+        store.list_approvals(status="PENDING")
+        at = "2026-01-01T00:00:00+00:00"
+        link = ApprovalLink("h", "cb-9", "ORD-9", "a@example.com", at, at)
+        store.put_link(link)
+        store.put_approval(ApprovalRequest("cb-9", "ORD-9", "a@example.com", "t", "t"))
+        theirs = requests(recorded)
+
+    assert ours and all(allowed(STACK, "ApprovalApiFunction", r) for r in ours)
+    assert len(theirs) >= 14
+    let_through = [r for r in theirs if allowed(STACK, "ApprovalApiFunction", r)]
+    assert let_through == []
+
+
+def test_a_request_without_a_leading_key_is_denied() -> None:
+    """A Scan-shaped request (no key): ForAllValues alone would let it through."""
+    table = STACK.get_att("OrdersTable", "Arn")
+    keyed = Request.of("dynamodb:GetItem", table, {"dynamodb:LeadingKeys": "LINK#h"})
+
+    assert allowed(STACK, "ApprovalApiFunction", keyed)
+    assert not allowed(STACK, "ApprovalApiFunction", Request("dynamodb:GetItem", table))
+
+
 # Set on a thread while it plays another function (the approval page deciding),
 # whose calls are not the function's under test.
 _OTHER_FUNCTION = threading.local()
 
 
 def _approve_at_desk(store: Any, runner: DurableFunctionTestRunner, arn: str) -> None:
-    """The approver decides through the desk, as the approval function would."""
-    callback = runner.wait_for_callback(
+    """A raw completion first, which the workflow voids (its role's approval
+    update), then the approver decides through the desk, as the approval
+    function would."""
+    first = runner.wait_for_callback(
         arn, name="wait-for-approval-1 create callback id", timeout=10
+    )
+    runner.send_callback_success(first, b'{"approved": true, "approver": "m"}')
+    callback = runner.wait_for_callback(
+        arn, name="wait-for-approval-2 create callback id", timeout=10
     )
     _OTHER_FUNCTION.calling = True
     try:
@@ -424,9 +421,7 @@ def test_order_workflow_holds_exactly_what_its_steps_call(
         assert _run_workflow(deps, high_risk_order("LP-HIGH"), approve=True) == (
             OrderStatus.COMPLETED
         )
-        # A retried provider call finds its effect already recorded.
-        effect = store.list_effects("LP-HIGH")[0]
-        store.record_effect(Effect(**{**effect.__dict__, "created_at": "again"}))
+        again(store, "LP-HIGH")
 
         assert_exact("OrderWorkflowFunction", recorded)
 
@@ -497,6 +492,7 @@ def test_the_returns_functions_hold_exactly_what_they_call(
             )
             response = module.lambda_handler(event, LambdaContext())
         assert response["statusCode"] == 202, response
+        again(store, "ORD-1001")  # a concurrent return took the units' claim
         assert_exact("StartReturnFunction", recorded)
 
         env = STACK.environment("ReturnWorkflowFunction")
@@ -506,15 +502,21 @@ def test_the_returns_functions_hold_exactly_what_they_call(
             store=store,
             provider=SandboxProvider(store, ""),
             settings=Settings.from_env(env),
-            returns=ReturnSettings.from_env(env),
+            # A person approves this one: the role's approval items are used too.
+            returns=dataclasses.replace(
+                ReturnSettings.from_env(env),
+                thresholds=ReturnRiskThresholds(always_human_above_cents=1),
+            ),
         )
         recorded.clear()
         handler = durable_execution(make_return_workflow(lambda: deps))
         with DurableFunctionTestRunner(handler=handler, poll_interval=0.02) as runner:
-            result = runner.run(
+            arn = runner.run_async(
                 input=json.dumps(load_event("return-small.json")),
                 execution_name="RET-1001",
-                execution_timeout=60,
             )
+            _approve_at_desk(store, runner, arn)
+            result = runner.wait_for_result(arn, timeout=60)
         assert json.loads(result.result or "{}")["status"] == "REFUNDED"
+        again(store, "ORD-1001")  # a retried refund finds its effect recorded
         assert_exact("ReturnWorkflowFunction", recorded)

@@ -171,14 +171,14 @@ def test_every_dashboard_metric_of_ours_is_emitted(
 
 def test_alerts_topic_is_encrypted_with_a_key_alarms_may_use() -> None:
     topic = STACK.resources["AlertsTopic"]["Properties"]
-    key = STACK.resources["MonitoringKey"]["Properties"]
+    key = STACK.resources["AlertsKey"]["Properties"]
     services = [
         s["Principal"].get("Service")
         for s in key["KeyPolicy"]["Statement"]
         if isinstance(s["Principal"], dict)
     ]
 
-    assert topic["KmsMasterKeyId"] == {"Ref": "MonitoringKey"}
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
     assert "cloudwatch.amazonaws.com" in services
     assert key["EnableKeyRotation"] is True
 

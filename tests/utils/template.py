@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import re
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +34,13 @@ PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
-KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def key_id(logical_id: str) -> str:
+    """A KMS key's made-up id, one per key."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kms/{logical_id}"))
+
+
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 NO_VALUE = object()  # what ``!Ref AWS::NoValue`` gives: the key or item is dropped
 
@@ -127,7 +134,7 @@ class Stack:
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.physical_name(name)}"
         if kind == "AWS::KMS::Key":
-            return KEY_ID
+            return key_id(name)
         return self.physical_name(name)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -135,11 +142,13 @@ class Stack:
         kind = self.resources.get(logical_id, {}).get("Type", "")
         name = self.physical_name(logical_id)
         prefix = f"{REGION}:{ACCOUNT}"
+        if logical_id.removesuffix("Role") in self.functions():
+            return self.role_arn(logical_id.removesuffix("Role"))
         arns = {
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
             "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
             "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
-            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}",
+            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id(logical_id)}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
             "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{prefix}:alarm:{name}",
             "AWS::Serverless::Function": (
@@ -150,6 +159,10 @@ class Stack:
             return name
         # SAM's generated resources (e.g. a function's EventBridge rule).
         return arns.get(kind, f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}")
+
+    def role_arn(self, function_id: str) -> str:
+        """The ARN of the role SAM makes for a function (``<id>Role``)."""
+        return f"arn:aws:iam::{ACCOUNT}:role/{STACK}-{function_id}Role-TEST"
 
     def resolve(self, node: Any) -> Any:
         """``node`` with every intrinsic function replaced by its value."""
