@@ -109,19 +109,21 @@ def main(argv: list[str] | None = None) -> int:
         skip_time=args.skip_time,
     )
     with WebRunner(config) as runner:
+        store = runner._store
+        assert store is not None  # the runner made it on entering
         reporter = (
             EndingReporter(
                 lambda_endpoint=args.lambda_endpoint,
                 function=args.status_events_function,
                 journal=Path(args.store_path).with_name("endings.db"),
                 region=args.region,
-                load=runner._store.load,
+                load=store.load,
             )
             if args.status_events_function
             else None
         )
         watch(runner._executor, reporter)
-        executions = runner._store.list_all()
+        executions = store.list_all()
         recovered = recover(runner._executor, executions)
         log.info("re-driving %d incomplete executions", recovered)
         if reporter is not None:
