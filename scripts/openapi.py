@@ -77,7 +77,11 @@ _LINK_PAGES = (
     Answer(400, "A damaged (tampered) token."),
     Answer(404, "A token nobody was sent."),
     Answer(409, "Decided already."),
-    Answer(410, "Expired: the time to decide has passed."),
+    Answer(
+        410,
+        "Expired (the time to decide has passed) or closed (the subject ended"
+        " outside its workflow): nothing is recorded.",
+    ),
 )
 
 _FOREIGN_ORIGIN = "Sent by a web page of another origin (its Origin header)."

@@ -20,6 +20,15 @@ class CallbackAlreadyClosedError(Exception):
     """The callback was completed already or timed out."""
 
 
+class ExecutionGoneError(CallbackAlreadyClosedError):
+    """The callback's execution no longer runs: stopped, timed out, failed, gone.
+
+    Lambda answers ``ResourceNotFoundException``; so does the local stack's
+    emulator for a callback of an execution that has ended
+    (orderflow/local/status_events.py).
+    """
+
+
 class LambdaCallbacks:
     """Send a callback's success or failure to the durable execution service."""
 
@@ -32,6 +41,8 @@ class LambdaCallbacks:
             self._client.send_durable_execution_callback_success(
                 CallbackId=callback_id, Result=json.dumps(result).encode()
             )
+        except self._client.exceptions.ResourceNotFoundException as e:
+            raise ExecutionGoneError(str(e)) from e
         except self._client.exceptions.CallbackTimeoutException as e:
             raise CallbackAlreadyClosedError(str(e)) from e
 
@@ -42,5 +53,7 @@ class LambdaCallbacks:
                 CallbackId=callback_id,
                 Error={"ErrorType": error_type, "ErrorMessage": message},
             )
+        except self._client.exceptions.ResourceNotFoundException as e:
+            raise ExecutionGoneError(str(e)) from e
         except self._client.exceptions.CallbackTimeoutException as e:
             raise CallbackAlreadyClosedError(str(e)) from e

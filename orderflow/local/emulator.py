@@ -12,6 +12,10 @@ execution that is still waiting just suspends again.
 It reaches into the emulator's executor (``_schedule_earliest_pending``,
 ``_schedule_callback_timeouts``, ``_invoke_execution``): the package offers no
 public hook for this. tests/e2e/test_restart.py pins the behaviour.
+
+It also stands in for EventBridge: executions that end outside their workflow
+are reported to the status-events function, and their callbacks refused
+(orderflow/local/status_events.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aws_durable_execution_sdk_python.lambda_service import (
@@ -32,14 +37,15 @@ from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
 from orderflow.local.log_redaction import redact_root_handlers
+from orderflow.local.status_events import EndingReporter, watch
 
 log = logging.getLogger("orderflow.local.emulator")
 
 
-def recover(executor: Any, store: Any) -> int:
-    """Re-drive every incomplete execution in ``store``; how many there were."""
+def recover(executor: Any, executions: list[Any]) -> int:
+    """Re-drive every incomplete execution of ``executions``; how many there were."""
     count = 0
-    for execution in store.list_all():
+    for execution in executions:
         if execution.is_complete:
             continue
         arn = execution.durable_execution_arn
@@ -83,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store-path", required=True)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--skip-time", action="store_true")
+    parser.add_argument(
+        "--status-events-function",
+        help="the function the template's status-change rule feeds; unset, "
+        "endings are not reported (callbacks of ended executions are refused still)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
@@ -98,8 +109,26 @@ def main(argv: list[str] | None = None) -> int:
         skip_time=args.skip_time,
     )
     with WebRunner(config) as runner:
-        recovered = recover(runner._executor, runner._store)
+        store = runner._store
+        assert store is not None  # the runner made it on entering
+        reporter = (
+            EndingReporter(
+                lambda_endpoint=args.lambda_endpoint,
+                function=args.status_events_function,
+                journal=Path(args.store_path).with_name("endings.db"),
+                region=args.region,
+                load=store.load,
+            )
+            if args.status_events_function
+            else None
+        )
+        watch(runner._executor, reporter)
+        executions = store.list_all()
+        recovered = recover(runner._executor, executions)
         log.info("re-driving %d incomplete executions", recovered)
+        if reporter is not None:
+            missed = reporter.report_unreported(executions)
+            log.info("reporting %d endings a restart cut off", missed)
         try:
             runner.serve_forever()
         except KeyboardInterrupt:

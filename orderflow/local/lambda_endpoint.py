@@ -52,6 +52,7 @@ from orderflow.local.template import FunctionSpec
 log = logging.getLogger("orderflow.local.lambda")
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+CALLBACK_PATH = re.compile(r"^/[^/]+/durable-execution-callbacks/")
 MARKER_HEADER = "X-Dex-Handler-Invoke"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -358,7 +359,8 @@ class _Request:
         }
         uri = f"{path}?{query}" if query else path
         # ``respond`` drops the emulator's hop-by-hop headers, as for every answer.
-        return self.owner.forward(self.command, uri, headers, body)
+        answer = self.owner.forward(self.command, uri, headers, body)
+        return _lambda_error(answer) if CALLBACK_PATH.match(path) else answer
 
     def _invoke(
         self, raw_name: str, query: dict[str, list[str]], body: bytes
@@ -395,6 +397,28 @@ class _Request:
         if failed:
             headers.append(("X-Amz-Function-Error", "Unhandled"))
         return 200, headers, output
+
+
+def _lambda_error(
+    answer: tuple[int, list[tuple[str, str]], bytes],
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An emulator error with the code where Lambda puts it, ``x-amzn-ErrorType``.
+
+    The emulator names its error only in the body's ``Type``, which boto3 does
+    not read: a refused callback (``ResourceNotFoundException`` for an ended
+    execution, orderflow/local/status_events.py) would reach the callback
+    adapter as a bare 404 instead of the exception Lambda raises.
+    """
+    status, headers, body = answer
+    if status < 400 or any(k.lower() == "x-amzn-errortype" for k, _ in headers):
+        return answer
+    try:
+        code = json.loads(body).get("Type")
+    except (ValueError, AttributeError):
+        return answer
+    if not isinstance(code, str) or not code.endswith("Exception"):
+        return answer
+    return status, [*headers, ("x-amzn-ErrorType", code)], body
 
 
 def _error(e: LambdaApiError) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -233,6 +233,13 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get(
                     "POWERTOOLS_LOG_LEVEL", "WARNING"
                 ),
+                # The status-events function's EMF metrics have no CloudWatch here.
+                "POWERTOOLS_METRICS_NAMESPACE": os.environ.get(
+                    "POWERTOOLS_METRICS_NAMESPACE", "orderflow-local"
+                ),
+                "POWERTOOLS_METRICS_DISABLED": os.environ.get(
+                    "POWERTOOLS_METRICS_DISABLED", "true"
+                ),
                 **cfg.env,
             }
         )
@@ -258,6 +265,10 @@ class LocalStack:
             str(cfg.home / "executions.sqlite"),
             *(["--skip-time"] if cfg.skip_time else []),
         ]
+        # As the template's StatusChange rule does: endings reach this function.
+        listeners = [n for n, spec in self.functions.items() if spec.status_changes]
+        if listeners:
+            command += ["--status-events-function", listeners[0]]
         self.emulator = subprocess.Popen(  # noqa: S603 - our own interpreter
             command,
             stdout=log,

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from orderflow.monitoring.events import STATUS_CHANGE
+
 
 class _CfnLoader(yaml.SafeLoader):
     """A YAML loader that keeps CloudFormation's short tags (!Ref, !Sub...) as dicts."""
@@ -72,6 +74,8 @@ class FunctionSpec:
     execution_timeout: int
     retention_days: int
     routes: tuple[RouteSpec, ...]
+    # An EventBridge rule feeds it Lambda's durable execution status changes.
+    status_changes: bool = False
 
     def load_handler(self) -> Callable[[Any, Any], Any]:
         """Import the handler module and return its entry point."""
@@ -86,6 +90,14 @@ def _default(template: dict[str, Any], value: Any, fallback: int) -> int:
         param = template.get("Parameters", {}).get(value["Ref"], {})
         return int(param.get("Default", fallback))
     return int(value) if value is not None else fallback
+
+
+def _takes_status_changes(event: dict[str, Any]) -> bool:
+    """True for an EventBridge rule matching ``Durable Execution Status Change``."""
+    if event.get("Type") != "EventBridgeRule":
+        return False
+    kinds = event.get("Properties", {}).get("Pattern", {}).get("detail-type", [])
+    return STATUS_CHANGE in kinds
 
 
 def read_functions(template_path: Path) -> dict[str, FunctionSpec]:
@@ -117,5 +129,8 @@ def read_functions(template_path: Path) -> dict[str, FunctionSpec]:
                 template, (durable or {}).get("RetentionPeriodInDays"), 14
             ),
             routes=routes,
+            status_changes=any(
+                _takes_status_changes(e) for e in props.get("Events", {}).values()
+            ),
         )
     return functions

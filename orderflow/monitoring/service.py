@@ -4,10 +4,11 @@
   execution started by hand, not through POST /orders, has none yet).
 - A change to SUCCEEDED needs nothing: the workflow recorded the order's end
   in a step before it returned.
-- FAILED, TIMED_OUT and STOPPED mean the workflow never recorded an end. The
-  order is moved to FAILED (unless it had already ended), its pending
-  approvals are expired so their links stop working, and the on-call people
-  are alerted with what the history says.
+- FAILED, TIMED_OUT and STOPPED mean the workflow never recorded an end: the
+  subject is closed (``orderflow.parts.ending.close_subject``: its pending
+  approvals voided so their links stop working, then its process's failure
+  status unless it had already ended), and the on-call people are alerted
+  with what the history says.
 - Whenever an execution ends, the alerts its workflow recorded (reconciliation,
   compensation) are sent on too: in the table alone, nobody would read them.
   Those that cannot wait for the end (an approval completed outside the desk)
@@ -29,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from orderflow.domain.records import Alert, ApprovalRequest
 from orderflow.monitoring.alerts import (
@@ -41,10 +41,11 @@ from orderflow.monitoring.alerts import (
 from orderflow.monitoring.events import ExecutionStatus, StatusChangeDetail
 from orderflow.monitoring.history import ExecutionSummary
 from orderflow.parts.approvals.steps import UNVERIFIED
+from orderflow.parts.ending import CLOSER, close_subject
 from orderflow.parts.process import Process
 from orderflow.ports import Alerts, Store
 
-MONITOR = "orderflow-monitor"  # decided_by on approvals the monitor expires
+MONITOR = CLOSER  # decided_by on approvals the monitor expires or voids
 # The overdue alert arrives, at its latest, with this share of the approval's
 # time left (docs/monitoring.md).
 ALERT_LEAD_SHARE = 0.25
@@ -101,36 +102,27 @@ def on_status_change(
             order_known=record is not None, forwarded=forwarded, summary=summary
         )
 
-    detail: dict[str, Any] = {
-        "execution_status": change.status.value,
-        "reason": f"the durable execution ended {change.status.value}: "
-        + REASONS[change.status.value],
-    }
-    ended = store.end_subject(
-        change.order_id,
-        process.failed,
-        terminal=process.terminal,
-        at=at,
-        detail=detail,
-    )
-    expired = _expire(
-        store.list_approvals(subject_id=change.order_id, status=PENDING),
+    closure = close_subject(
         store,
+        change.order_id,
+        process=process,
+        ending=change.status.value,
+        reason=f"the durable execution ended {change.status.value}: "
+        + REASONS[change.status.value],
         at=at,
-        why=f"execution {change.status.value}",
     )
     after = store.get_subject(change.order_id)
     alert = execution_alert(
         change,
         summary=summary,
         order_status=after.status if after else None,
-        expired_approvals=expired,
+        expired_approvals=closure.voided,
         at=at,
     )
     return StatusOutcome(
         order_known=record is not None,
-        ended_order=ended,
-        expired_approvals=expired,
+        ended_order=closure.ended,
+        expired_approvals=closure.voided,
         alerted=raise_once(alert, store=store, alerts=alerts),
         forwarded=forwarded,
         summary=summary,

@@ -24,7 +24,7 @@ import pytest
 from orderflow.monitoring.history import fetch_history, summarise
 from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
-from tests.e2e.pages import decide_on_page
+from tests.e2e.pages import csrf_in, decide_on_page, fetch, link_of
 from tests.utils.orders import high_risk_order, low_risk_order
 from tests.utils.tools import SAM, require
 
@@ -208,3 +208,22 @@ def test_sam_reports_an_unknown_execution_as_an_error(stack: StackProcess) -> No
 
     assert done.returncode != 0
     assert "Durable Execution does not exist" in done.stderr
+
+
+def test_execution_stop_from_sam_closes_the_order_and_its_link(
+    stack: StackProcess,
+) -> None:
+    """The review's repro: `sam local execution stop` on an order that waits."""
+    stack.submit(high_risk_order("SAM-STOP-1"))
+    stack.wait_for_status("SAM-STOP-1", OrderStatus.AWAITING_APPROVAL)
+    link = link_of(stack, "SAM-STOP-1")
+    csrf = csrf_in(fetch(link).body)
+
+    done = sam(stack, "local", "execution", "stop", execution_arn(stack, "SAM-STOP-1"))
+
+    assert done.returncode == 0, done.stderr
+    order = stack.wait_for_status("SAM-STOP-1", OrderStatus.FAILED)
+    assert order["detail"]["execution_status"] == "STOPPED"
+    late = fetch(link, "POST", {"csrf": csrf, "decision": "approve"})
+    assert late.status == 410 and "did not take effect" in late.body
+    assert "goes on to fulfilment" not in late.body

@@ -10,10 +10,15 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
 
-from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
+from orderflow.adapters.lambda_callbacks import (
+    CallbackAlreadyClosedError,
+    LambdaCallbacks,
+)
 from orderflow.parts.approvals.desk import ApprovalDesk, Client, redeliver_interrupted
 from orderflow.parts.approvals.links import (
     TOKEN_BYTES,
@@ -21,8 +26,9 @@ from orderflow.parts.approvals.links import (
     mint_token,
     token_hash,
 )
+from orderflow.parts.ending import close_subject
 from orderflow.processes.orders.deps import Deps
-from orderflow.registry import approval_views
+from orderflow.registry import ORDERS, approval_views
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 from tests.utils.crash import ProcessKilled
 
@@ -273,6 +279,92 @@ def test_a_callback_that_timed_out_first_ends_the_approval_expired(
     assert page.status == 410
     assert status_of(deps) == ["EXPIRED"]
     assert actions(deps) == ["requested", "approved", "completion-failed"]
+
+
+def gone_lambda() -> tuple[LambdaCallbacks, Stubber]:
+    """The real adapter on a Lambda client that answers as for an ended execution."""
+    client = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    stub = Stubber(client)
+    stub.add_client_error(
+        "send_durable_execution_callback_success",
+        service_error_code="ResourceNotFoundException",
+        service_message="the durable execution has ended",
+        http_status_code=404,
+    )
+    return LambdaCallbacks(client), stub
+
+
+def test_a_decision_for_an_execution_that_is_gone_says_closed_and_counts_nothing(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    callbacks, stub = gone_lambda()
+    desk = ApprovalDesk(deps.store, callbacks, secret=SECRET, views=approval_views())
+
+    with stub:
+        page = desk.decide(token, form(deps, token), ME)
+        stub.assert_no_pending_responses()
+
+    assert page.status == 410
+    assert "This request was closed" in page.body
+    assert "order ORD-P was closed" in page.body
+    assert "did not take effect" in page.body
+    assert "You approved" not in page.body and "fulfilment" not in page.body
+    assert status_of(deps) == ["EXPIRED"]  # never APPROVED: nothing decided
+    assert actions(deps) == ["requested", "approved", "completion-failed"]
+    again = desk.view(token)  # and the link stays closed
+    assert again.status == 410 and "Approve" not in again.body
+
+
+def test_the_link_of_a_subject_closed_outside_its_workflow_says_closed(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+    desk = desk_for(deps, calls)
+    csrf = form(deps, token)
+    at = datetime.now(UTC).isoformat()
+    close_subject(
+        deps.store, "ORD-P", process=ORDERS, ending="STOPPED", reason="x", at=at
+    )
+
+    seen, posted = desk.view(token), desk.decide(token, csrf, ME)
+
+    for page in (seen, posted):
+        assert page.status == 410 and "This request was closed" in page.body
+        assert "an operator stopped its processing" in page.body
+        assert 'name="csrf"' not in page.body
+    assert "did not take effect" in posted.body
+    assert "did not take effect" not in seen.body  # nobody decided anything yet
+    assert calls.succeeded == []
+    assert status_of(deps) == ["EXPIRED"]
+    assert actions(deps) == ["requested", "refused"]
+
+
+def test_a_pending_link_of_a_closed_subject_is_refused_before_any_claim(
+    deps: Deps,
+) -> None:
+    """The subject ended and its approval is still PENDING (voiding not yet run)."""
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+    desk = desk_for(deps, calls)
+    at = datetime.now(UTC).isoformat()
+    detail = {"execution_status": "TIMED_OUT", "reason": "ran past its timeout"}
+    deps.store.end_subject(
+        "ORD-P", ORDERS.failed, terminal=ORDERS.terminal, at=at, detail=detail
+    )
+
+    page = desk.decide(token, form(deps, token), ME)
+
+    assert page.status == 410 and "ran past its time limit" in page.body
+    assert desk.view(token).status == 410
+    assert calls.succeeded == [] and status_of(deps) == ["PENDING"]
+    assert actions(deps) == ["requested", "refused"]
 
 
 def test_an_unreachable_callback_service_undoes_the_claim_so_a_retry_works(

@@ -15,11 +15,27 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from orderflow.adapters.dynamodb_store import DynamoDbStore
-from orderflow.domain.records import Alert, ApprovalRequest
+from orderflow.domain.records import Alert, ApprovalLink, ApprovalRequest
 from orderflow.monitoring.events import UnknownEventError
+from orderflow.parts.approvals.desk import ApprovalDesk, Client
+from orderflow.parts.approvals.links import (
+    TOKEN_BYTES,
+    csrf_value,
+    mint_token,
+    token_hash,
+)
+from orderflow.parts.ending import CLOSER
 from orderflow.processes.orders.status import OrderStatus
+from orderflow.processes.returns.status import ReturnStatus
+from orderflow.registry import approval_views
+from tests.utils.approvals import SECRET, RecordingCallbacks
 from tests.utils.deployed import Deployed, LambdaContext, Output, deployed
-from tests.utils.monitoring import history, schedule_event, status_event
+from tests.utils.monitoring import (
+    history,
+    schedule_event,
+    status_event,
+    status_event_of,
+)
 
 STACK_NAMESPACE = "orderflow"  # POWERTOOLS_METRICS_NAMESPACE = the stack name
 T0 = "2026-11-18T09:15:00+00:00"
@@ -112,6 +128,65 @@ def test_timed_out_execution_fails_the_order_and_alerts_the_topic(
     assert out.value("StepRetries") == 2
     assert out.value("OrdersFailedByMonitor") == 1
     assert {m.namespace for m in out.metrics} == {STACK_NAMESPACE}
+
+
+def test_a_stopped_return_is_closed_and_its_link_says_so(
+    handler: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any process: a return's execution stopped while it waits for an approver."""
+    store = store_of(handler)
+    store.create_subject("return", "ORD-4001", {"return_id": "ORD-4001"}, at=T0)
+    store.set_status("ORD-4001", "AWAITING_APPROVAL", at=T0)
+    store.put_approval(
+        ApprovalRequest(
+            callback_id="cb-ret",
+            subject_id="ORD-4001",
+            approver="approver@example.com",
+            created_at=T0,
+            expires_at="2999-01-01T00:00:00+00:00",
+        )
+    )
+    token = mint_token(bytes(range(TOKEN_BYTES)))
+    link = _link(store, token_hash(token))
+    event = status_event_of("stopped", "orderflow-return-workflow")
+
+    result, out = invoke(handler, event, capsys, history_events=[])
+
+    assert result == {"status": "STOPPED", "alerted": True}
+    closed = store.get_subject("ORD-4001")
+    assert closed is not None and closed.status == ReturnStatus.FAILED
+    assert closed.detail["execution_status"] == "STOPPED"
+    approval = store.get_approval("cb-ret")
+    assert approval is not None
+    assert (approval.status, approval.decided_by) == ("EXPIRED", CLOSER)
+    assert approval.comment == "closed: an operator stopped its processing"
+    assert out.value("ExecutionsStopped") == 1
+    calls = RecordingCallbacks()
+    desk = ApprovalDesk(store, calls, secret=SECRET, views=approval_views())
+    page = desk.decide(
+        token, {"csrf": csrf_value(SECRET, link), "decision": "approve"}, Client()
+    )
+    assert page.status == 410 and "did not take effect" in page.body
+    assert calls.succeeded == []
+
+
+def _link(store: DynamoDbStore, digest: str) -> ApprovalLink:
+    """A link for approval cb-ret, stored as the submitter stores it."""
+    link = ApprovalLink(
+        token_hash=digest,
+        callback_id="cb-ret",
+        subject_id="ORD-4001",
+        approver="approver@example.com",
+        created_at=T0,
+        expires_at="2999-01-01T00:00:00+00:00",
+        scope=("approve", "reject"),
+        round=1,
+        needed=1,
+        risk_score=70,
+        reasons=("many units",),
+    )
+    assert store.put_link(link)
+    return link
 
 
 @pytest.mark.parametrize("kind", ["running", "succeeded", "failed", "stopped"])

@@ -6,10 +6,14 @@ then claims the approval with one conditional write (the decision and its audit
 entry together) before it completes the callback: a second click, a double POST
 or a race gets "already decided" and never completes the callback twice. If
 the callback cannot be completed, the claim is undone (back to PENDING, or
-EXPIRED when the service says the callback timed out). If the process dies
-between the claim and the completion, the decision is recorded and the subject
-never hears of it: ``redeliver_interrupted`` sends such decisions' callbacks
-once nothing can be completing them any more (the local stack, at start).
+EXPIRED when the service says the callback timed out or its execution has
+ended). A subject closed outside its workflow (``orderflow.parts.ending``: its
+execution stopped, timed out or failed) gets the "closed" page on GET and POST,
+and a decision whose execution turns out to be gone gets it too: the page never
+says a decision took effect that did not. If the process dies between the
+claim and the completion, the decision is recorded and the subject never hears
+of it: ``redeliver_interrupted`` sends such decisions' callbacks once nothing
+can be completing them any more (the local stack, at start).
 
 Tokens and callback ids are never logged; the link id (from the token's hash)
 and the subject id are.
@@ -27,8 +31,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
-from orderflow.domain.records import ApprovalLink, ApprovalRequest, AuditEntry
+from orderflow.adapters.lambda_callbacks import (
+    CallbackAlreadyClosedError,
+    ExecutionGoneError,
+)
+from orderflow.domain.records import (
+    ApprovalLink,
+    ApprovalRequest,
+    AuditEntry,
+    SubjectRecord,
+)
 from orderflow.parts.approvals.escalation import AuditAction
 from orderflow.parts.approvals.links import (
     MAX_COMMENT_CHARS,
@@ -53,6 +65,7 @@ from orderflow.parts.approvals.pages import (
 )
 from orderflow.parts.approvals.steps import SYSTEM_ERROR
 from orderflow.parts.approvals.subject import AWAITING_APPROVAL, ApprovalView
+from orderflow.parts.ending import closed_because
 from orderflow.ports import CallbackCompleter, Store
 
 log = logging.getLogger("orderflow.approvals")
@@ -73,6 +86,7 @@ class Client:
     user_activated: bool = True
 
 
+GONE = "its processing had ended before the decision arrived"
 NOT_ACTIVATED = (
     "Not recorded: your browser did not report a click or a key press on this "
     "form. To decide, press Approve or Reject."
@@ -121,7 +135,9 @@ class ApprovalDesk:
         """The confirmation page for an open link, else the page saying why not."""
         link, approval, state = self._lookup(token)
         if state is not LinkState.OPEN or link is None:
-            return self._closed(state, approval)
+            return self._closed(state, approval, link)
+        if closed := self._closure(link):
+            return closed
         return self._confirm(link)
 
     def decide(self, token: str, fields: Mapping[str, str], client: Client) -> Page:
@@ -130,7 +146,7 @@ class ApprovalDesk:
         if state is not LinkState.OPEN or link is None:
             if link is not None:
                 self._audit(link, AuditAction.REFUSED, client, reason=f"link {state}")
-            return self._closed(state, approval)
+            return self._closed(state, approval, link, decided=True)
         reason = _refusal(client) or (
             None if csrf_ok(self.secret, link, fields.get("csrf")) else "bad CSRF value"
         )
@@ -145,6 +161,9 @@ class ApprovalDesk:
         except InvalidDecisionError as e:
             return self._confirm(link, error=f"Not recorded: {e}.", status=400)
         record = self.store.get_subject(link.subject_id)
+        if closed := self._closure(link, record, decided=True):
+            self._audit(link, AuditAction.REFUSED, client, reason="subject closed")
+            return closed
         if record is None or record.kind not in self.views:
             why = "record is missing" if record is None else "kind has no page"
             return self._system_error(link, f"the subject's {why}")
@@ -163,12 +182,20 @@ class ApprovalDesk:
         if not claimed:
             self._audit(link, AuditAction.REFUSED, client, reason="already decided")
             latest = self.store.get_approval(link.callback_id)
-            return self._closed(link_state(link, latest, self.now()), latest)
+            state = link_state(link, latest, self.now())
+            return self._closed(state, latest, link, decided=True)
         try:
             self.callbacks.succeed(link.callback_id, callback_result(form, link, at))
+        except ExecutionGoneError:
+            # Stopped, timed out or failed outside the workflow: nothing can
+            # deliver this decision any more, whatever the page said a moment ago.
+            self._undo(link, at, client, "EXPIRED", GONE)
+            return self._closed_page(link, decided=True)
         except CallbackAlreadyClosedError:
             self._undo(link, at, client, "EXPIRED", "the request timed out first")
-            return problem(Problem.EXPIRED, "The request timed out before it arrived.")
+            return self._closure(link, decided=True) or problem(
+                Problem.EXPIRED, "The request timed out before it arrived."
+            )
         except UNAVAILABLE_ERRORS as e:
             log.warning(
                 "callback not completed; decision undone",
@@ -227,15 +254,56 @@ class ApprovalDesk:
             max_comment=MAX_COMMENT_CHARS,
         )
 
-    @staticmethod
-    def _closed(state: LinkState, approval: ApprovalRequest | None) -> Page:
+    def _closed(
+        self,
+        state: LinkState,
+        approval: ApprovalRequest | None,
+        link: ApprovalLink | None,
+        *,
+        decided: bool = False,
+    ) -> Page:
         if state is LinkState.DECIDED and approval is not None:
             when = f"{approval.status.lower()} by {approval.decided_by}"
             return problem(Problem.DECIDED, f"It was {when} at {approval.decided_at}.")
         if state is LinkState.EXPIRED:
+            if link is not None and (closed := self._closure(link, decided=decided)):
+                return closed
             return problem(Problem.EXPIRED, approval.comment if approval else None)
         kind = Problem.TAMPERED if state is LinkState.TAMPERED else Problem.UNKNOWN
         return problem(kind)
+
+    def _closure(
+        self,
+        link: ApprovalLink,
+        record: SubjectRecord | None = None,
+        *,
+        decided: bool = False,
+    ) -> Page | None:
+        """The "closed" page if the subject was closed outside its workflow."""
+        record = record or self.store.get_subject(link.subject_id)
+        why = closed_because(record)
+        return (
+            self._closed_page(link, why, decided=decided, record=record)
+            if why
+            else None
+        )
+
+    def _closed_page(
+        self,
+        link: ApprovalLink,
+        why: str | None = None,
+        *,
+        decided: bool,
+        record: SubjectRecord | None = None,
+    ) -> Page:
+        """410: the subject was closed; on a POST, the decision did not count."""
+        record = record or self.store.get_subject(link.subject_id)
+        view = self.views.get(record.kind) if record else None
+        noun = view.wording.noun if view else "request"
+        detail = f"The {noun} {link.subject_id} was closed: {why or GONE}."
+        if decided:
+            detail += " Your decision did not take effect."
+        return problem(Problem.CLOSED, detail)
 
     def _system_error(self, link: ApprovalLink, reason: str) -> Page:
         """Fail the callback (once) for an error no approver can fix."""

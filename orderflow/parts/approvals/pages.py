@@ -86,6 +86,7 @@ class Problem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     DECIDED = "decided"
+    CLOSED = "closed"
     FORBIDDEN = "forbidden"
     TOO_LARGE = "too-large"
     UNREADABLE = "unreadable"
@@ -112,6 +113,13 @@ _PROBLEMS: dict[Problem, tuple[int, str, str]] = {
         "This link has expired",
         "The time to decide has passed, so this link no longer works. Nothing "
         "was recorded.",
+    ),
+    Problem.CLOSED: (
+        410,
+        "This request was closed",
+        "It was closed before anyone decided it, so a decision made with this "
+        "link does not take effect. Nothing was recorded, and nothing more is "
+        "needed from you.",
     ),
     Problem.DECIDED: (
         409,
