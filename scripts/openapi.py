@@ -28,6 +28,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from orderflow.local.template import load_template
+from orderflow.parts.approvals.links import MAX_COMMENT_CHARS
+from orderflow.parts.text import refused_pattern
 from orderflow.processes.orders.api_models import (
     ApiError,
     GatewayError,
@@ -190,7 +192,11 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
             "properties": {
                 "decision": {"enum": ["approve", "reject"]},
                 "csrf": {"type": "string"},
-                "comment": {"type": "string", "maxLength": 1000},
+                "comment": {
+                    "type": "string",
+                    "maxLength": MAX_COMMENT_CHARS,
+                    "pattern": refused_pattern(multiline=True),
+                },
             },
         },
         answers=(

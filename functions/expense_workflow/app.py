@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 
-from aws_durable_execution_sdk_python import durable_execution
-
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.parts.deps import StepDeps
+from orderflow.parts.durable import durable_handler
 from orderflow.processes.expenses.workflow import make_workflow
 
 
@@ -19,4 +18,4 @@ def default_deps() -> StepDeps:
     return StepDeps(store=store_from_url(settings.store_url), settings=settings)
 
 
-lambda_handler = durable_execution(make_workflow(default_deps))
+lambda_handler = durable_handler(make_workflow(default_deps))

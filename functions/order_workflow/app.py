@@ -30,11 +30,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aws_durable_execution_sdk_python import (
-    DurableContext,
-    StepError,
-    durable_execution,
-)
+from aws_durable_execution_sdk_python import DurableContext, StepError
 from aws_durable_execution_sdk_python.config import StepConfig
 
 from orderflow.adapters.sandbox import SandboxProvider
@@ -42,7 +38,7 @@ from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
 from orderflow.parts import recording
 from orderflow.parts.approvals.flow import collect_approvals
-from orderflow.parts.durable import no_retry, workflow_version
+from orderflow.parts.durable import durable_handler, no_retry, workflow_version
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
@@ -180,4 +176,4 @@ def default_deps() -> Deps:
     )
 
 
-lambda_handler = durable_execution(make_workflow(default_deps))
+lambda_handler = durable_handler(make_workflow(default_deps))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 
-from aws_durable_execution_sdk_python import durable_execution
-
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
+from orderflow.parts.durable import durable_handler
 from orderflow.processes.returns.deps import ReturnDeps
 from orderflow.processes.returns.settings import ReturnSettings
 from orderflow.processes.returns.workflow import make_workflow
@@ -31,4 +30,4 @@ def default_deps() -> ReturnDeps:
     )
 
 
-lambda_handler = durable_execution(make_workflow(default_deps))
+lambda_handler = durable_handler(make_workflow(default_deps))

@@ -48,6 +48,7 @@ from orderflow.local.serving import (
     target,
 )
 from orderflow.local.template import FunctionSpec
+from orderflow.parts.nesting import TOO_DEEP, too_deep
 
 log = logging.getLogger("orderflow.local.lambda")
 
@@ -370,6 +371,12 @@ class _Request:
             raw_name, qualifiers[0] if qualifiers else None
         )
         spec = self.owner.function(name)
+        if too_deep(body):
+            # Parsed as it is, by the emulator (a start's input) or here (an
+            # event), it would recurse past Python's limit: a 500, not a refusal.
+            raise LambdaApiError(
+                400, "InvalidRequestContentException", f"the payload {TOO_DEEP}"
+            )
         handler_invoke = self.headers.get(MARKER_HEADER.lower(), "").lower() == "true"
         if spec.durable and not handler_invoke:
             arn = self.owner.start_execution(

@@ -1,12 +1,22 @@
-"""Durable-SDK glue for the orchestrator: the retry strategies, by kind of step."""
+"""Durable-SDK glue for the orchestrator: the handler, and the retry strategies by
+kind of step."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, JitterStrategy
+from aws_durable_execution_sdk_python.execution import DurableExecutionInvocationInput
+from aws_durable_execution_sdk_python.lambda_service import (
+    DurableExecutionInvocationOutput,
+    ErrorObject,
+    InvocationStatus,
+    OperationType,
+)
 from aws_durable_execution_sdk_python.retries import (
     RetryDecision,
     RetryStrategyConfig,
@@ -20,9 +30,59 @@ from aws_durable_execution_sdk_python.waits import (
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orderflow.domain.errors import TRANSIENT_PROVIDER_ERRORS
+from orderflow.parts.nesting import TOO_DEEP, too_deep
 
 RetryStrategy = Callable[[Exception, int], RetryDecision]
 WaitStrategy = Callable[[Any, int], WaitForConditionDecision]
+Workflow = Callable[[Any, DurableContext], Any]
+
+
+class InputTooDeepError(ValueError):
+    """An execution's input nests deeper than its JSON may be parsed."""
+
+
+def durable_handler(workflow: Workflow, **options: Any) -> Callable[[Any, Any], Any]:
+    """The Lambda handler of ``workflow``, as ``durable_execution(workflow, **options)``
+    makes it, but failing an execution whose input nests too deep before the SDK
+    parses it.
+
+    The SDK ``json.loads`` the input before the workflow runs. Past Python's
+    recursion limit that raises RecursionError out of the handler: an invocation
+    error, which the service retries, failing the same way each time. Here the
+    execution fails at once (FAILED, ``InputTooDeepError``, saying why), and
+    nothing of the workflow runs. The input is the EXECUTION operation's, in the
+    first page of the invocation's state, where the service puts it.
+    """
+    inner = durable_execution(workflow, **options)
+
+    @functools.wraps(inner)
+    def handler(event: Any, context: Any) -> Any:
+        payload = _input_payload(event)
+        if payload is not None and too_deep(payload):
+            error = InputTooDeepError(f"the execution's input {TOO_DEEP}")
+            return DurableExecutionInvocationOutput(
+                status=InvocationStatus.FAILED, error=ErrorObject.from_exception(error)
+            ).to_dict()
+        return inner(event, context)
+
+    return handler
+
+
+def _input_payload(event: Any) -> str | None:
+    """The execution's input as the invocation carries it (JSON text), if it does."""
+    if isinstance(event, DurableExecutionInvocationInput):  # the SDK's test runner
+        for op in event.initial_execution_state.operations:
+            if op.operation_type is OperationType.EXECUTION and op.execution_details:
+                return op.execution_details.input_payload
+        return None
+    state = event.get("InitialExecutionState") if isinstance(event, dict) else None
+    operations = state.get("Operations") if isinstance(state, dict) else None
+    for op in operations if isinstance(operations, list) else []:
+        if isinstance(op, dict) and op.get("Type") == OperationType.EXECUTION.value:
+            details = op.get("ExecutionDetails")
+            payload = details.get("InputPayload") if isinstance(details, dict) else None
+            return payload if isinstance(payload, str) else None
+    return None
 
 
 # Errors of the infrastructure a step talks to (the store, AWS APIs): worth

@@ -1,23 +1,61 @@
 """A front door's reading: the body's bytes, its JSON, the process's model.
 
 Every process's front door refuses a malformed request before anything starts,
-with a message per field by dotted path (``items.0.quantity``).
+with a message per field by dotted path (``items.0.quantity``): a body nested
+too deep before it is parsed (orderflow/parts/nesting.py), and text a person
+will read that does not show as what it holds, through the field types
+``OneLine`` and ``MultiLine`` (orderflow/parts/text.py).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from orderflow.domain.errors import FieldProblem, InvalidInputError
+from orderflow.parts.nesting import TOO_DEEP, too_deep
+from orderflow.parts.text import UnshowableTextError, checked, refused_pattern
 
 M = TypeVar("M", bound=BaseModel)
 # Execution names allow letters, digits, '-' and '_', up to 64 characters; a
 # subject's id names its durable execution, so it obeys the same rule.
 SUBJECT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def _validator(multiline: bool) -> Any:
+    """The text check as a pydantic validator: its message names the field."""
+
+    def check(value: str) -> str:
+        try:
+            return checked(value, multiline=multiline)
+        except UnshowableTextError as e:
+            reason = {"reason": str(e)}
+            raise PydanticCustomError("unshowable_text", "{reason}", reason) from e
+
+    return check
+
+
+def _schema(multiline: bool) -> Any:
+    """The rule as the field's published pattern (the document's negative cases)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["pattern"] = refused_pattern(multiline)
+
+    return extra
+
+
+# The checks alone, after a field's own pattern: a JSON schema has room for one
+# pattern, and constraints after a validator leave the schema (pydantic), so a
+# field with a shape of its own (an email) is ``Annotated[str, Field(pattern=
+# ...), ONE_LINE_CHECK]`` and publishes its shape, the check refusing the rest.
+ONE_LINE_CHECK = AfterValidator(_validator(False))
+MULTILINE_CHECK = AfterValidator(_validator(True))
+OneLine = Annotated[str, ONE_LINE_CHECK, Field(json_schema_extra=_schema(False))]
+MultiLine = Annotated[str, MULTILINE_CHECK, Field(json_schema_extra=_schema(True))]
 
 
 def parse_body(model: type[M], data: Any, error: type[InvalidInputError]) -> M:
@@ -78,7 +116,9 @@ def read_json(
 
     Raises:
         PayloadTooLargeError: the body is over ``max_bytes``.
-        InvalidInputError: (``error``) the body is empty, not UTF-8 or not JSON.
+        InvalidInputError: (``error``) the body is empty, not UTF-8, not JSON,
+            or nests deeper than ``nesting.MAX_DEPTH`` (found before parsing: the
+            parser would recurse once per level).
     """
     try:
         raw = body.encode() if isinstance(body, str) else (body or b"")
@@ -90,6 +130,8 @@ def read_json(
         )
     if not raw.strip():
         raise error([FieldProblem("body", f"is empty; send a JSON {error.what}")])
+    if too_deep(raw):
+        raise error([FieldProblem("body", TOO_DEEP)])
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:

@@ -80,15 +80,34 @@ def test_reject_from_the_outbox_link_then_the_order_is_rejected(
 ) -> None:
     open_from_outbox(page, stack, "BROWSER-NO")
 
-    page.fill("#comment", "Address does not match the card.")
+    # Two lines: the browser sends the textarea's line end as CR LF.
+    page.fill("#comment", "Address does not match the card.\nCalled the bank.")
     page.get_by_role("button", name="Reject").click()
     page.wait_for_load_state()
 
     assert "You rejected order BROWSER-NO" in page.locator("h1").inner_text()
     page.screenshot(path=str(artifacts / "approval-rejected.png"), full_page=True)
     done = stack.wait_for_status("BROWSER-NO", OrderStatus.REJECTED)
-    assert done["detail"]["comment"] == "Address does not match the card."
+    assert done["detail"]["comment"] == (
+        "Address does not match the card.\nCalled the bank."
+    )
     assert done["effects"] == []
+
+
+def test_a_comment_with_a_right_to_left_override_is_refused_and_says_why(
+    page: Any, stack: StackProcess
+) -> None:
+    open_from_outbox(page, stack, "BROWSER-RLO")
+
+    page.fill("#comment", "fine \u202eyb devorppa")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state()
+
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in page.content()
+    assert page.get_by_role("button", name="Approve").count() == 1  # decide again
+    assert "approved" not in actions(stack, "BROWSER-RLO")
+    record = stack.store.get_subject("BROWSER-RLO")
+    assert record is not None and record.status == OrderStatus.AWAITING_APPROVAL
 
 
 def test_an_expense_claim_gets_its_own_page_and_approving_it_closes_it(

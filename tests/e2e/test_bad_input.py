@@ -23,6 +23,19 @@ def _negative_quantity(order_id: str) -> bytes:
     return json.dumps(order).encode()
 
 
+def _deep(order_id: str) -> bytes:
+    """The review's body: a valid order, then 40 KB of brackets in one of its values."""
+    order = json.dumps(low_risk_order(order_id))
+    return order.replace('"card"', "[" * 20_000 + "]" * 20_000).encode()
+
+
+def _right_to_left(order_id: str) -> bytes:
+    """The review's name: shown as "Bob exe.png", stored as something else."""
+    order = low_risk_order(order_id)
+    order["shipping_address"]["name"] = "Bob \u202egnp.exe"
+    return json.dumps(order).encode()
+
+
 def _wrong_type(order_id: str) -> bytes:
     order = low_risk_order(order_id)
     order["customer"]["account_age_days"] = "old"
@@ -42,6 +55,9 @@ CASES = [
     ("BAD-CUR", _bad("BAD-CUR", currency="DOGE"), 400, "currency", "must be one of"),
     ("BAD-EMPTY", _bad("BAD-EMPTY", items=[]), 400, "items", "at least 1"),
     ("BAD-ARRAY", b"[1, 2, 3]", 400, "body", "JSON object"),
+    ("BAD-DEEP", _deep("BAD-DEEP"), 400, "body", "more than 32 levels deep"),
+    ("BAD-BRACKETS", b"[" * 40_000, 400, "body", "more than 32 levels deep"),
+    ("BAD-RLO", _right_to_left("BAD-RLO"), 400, "shipping_address.name", "U+202E"),
     ("BAD-NOTHING", b"", 400, "body", "empty"),
     (
         "BAD-BIG",
@@ -90,3 +106,31 @@ def test_a_body_over_api_gateways_limit_is_refused_before_reading_it(
     )
     assert status == 413
     assert "limit" in answer["message"]
+
+
+def test_a_return_nested_too_deep_or_with_a_control_in_its_comment_is_refused(
+    stack: StackProcess,
+) -> None:
+    deep = b'{"return_id": "RET-DEEP", "order_id": "ORD-1", "x": ' + b"[" * 40_000
+    comment = {
+        "return_id": "RET-NUL",
+        "order_id": "ORD-1",
+        "items": [{"sku": "MUG-BLUE", "quantity": 1}],
+        "reason": "other",
+        "comment": "broken\x00",
+    }
+
+    for body, field, words in (
+        (deep, "body", "more than 32 levels deep"),
+        (json.dumps(comment).encode(), "comment", "U+0000"),
+    ):
+        got, answer = stack.request("POST", "/returns", body)
+
+        assert got == 400, answer
+        assert answer["error"] == "invalid_return"
+        assert (
+            words in dict((f["field"], f["message"]) for f in answer["fields"])[field]
+        )
+    assert stack.store.get_subject("RET-DEEP") is None
+    assert stack.store.get_subject("RET-NUL") is None
+    assert stack.request("GET", "/health") == (200, {"status": "ok"})

@@ -3,8 +3,9 @@
 One order waits for its approver. Hypothesis sends requests at /approvals/...:
 its real token, damaged copies of it, well-formed tokens nobody was given and
 arbitrary text; any method; form bodies with CSRF values that are wrong (or
-right, with a decision the form refuses, a comment over the limit, or a
-cross-site header), arbitrary bytes; and arbitrary headers. None of them is a
+right, with a decision the form refuses, a comment over the limit or with a
+control or format character in it, or a cross-site header), arbitrary bytes;
+and arbitrary headers. None of them is a
 valid decision, so:
 
 - every answer is 2xx or 4xx, within REQUEST_TIMEOUT_S: never a 5xx, never a hang;
@@ -33,12 +34,14 @@ from orderflow.processes.orders.status import OrderStatus
 from tests.e2e.conftest import StackProcess
 from tests.e2e.pages import actions, csrf_in, fetch, link_of
 from tests.e2e.test_fuzz_api import FUZZ_SETTINGS, REQUEST_TIMEOUT_S
+from tests.unit.strategies import with_unshowable
 from tests.utils.orders import high_risk_order
 
 pytestmark = pytest.mark.e2e
 
 ORDER_ID = "FUZZ-APPROVAL-1"
 EXAMPLES = 500
+UNSHOWABLE_EXAMPLES = 60
 METHODS = ["GET", "HEAD", "POST", "POST", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"]
 header_text = st.text(
     st.characters(min_codepoint=32, max_codepoint=126), max_size=80
@@ -120,7 +123,7 @@ def requests(draw: st.DrawFn, target: Target) -> tuple[str, str, bytes, dict[str
     elif kind == "real-csrf":
         # The right CSRF value, but a form the page refuses or a cross-site post.
         fields["csrf"] = target.csrf
-        how = draw(st.sampled_from(["decision", "comment", "cross-site"]))
+        how = draw(st.sampled_from(["decision", "comment", "unshowable", "cross-site"]))
         if how == "decision":
             fields["decision"] = draw(
                 st.text(max_size=20).filter(
@@ -131,6 +134,12 @@ def requests(draw: st.DrawFn, target: Target) -> tuple[str, str, bytes, dict[str
             fields["decision"] = draw(st.sampled_from(["approve", "reject"]))
         if how == "comment":
             fields["comment"] = "x" * draw(st.integers(MAX_COMMENT_CHARS + 1, 3000))
+        if how == "unshowable":
+            # A line feed or a tab is a comment's; anything else unshowable is not.
+            text = draw(st.text(max_size=40)) or "ok"
+            fields["comment"] = draw(
+                with_unshowable(text, allowed="\n\t\r", surrogates=False)
+            )
         if how == "cross-site":
             headers["Sec-Fetch-Site"] = "cross-site"
     body = b""
@@ -161,6 +170,27 @@ def send(
 def pending(stack: StackProcess) -> list[str]:
     """The statuses of the order's approvals."""
     return [a.status for a in stack.store.list_approvals(subject_id=ORDER_ID)]
+
+
+@settings(max_examples=UNSHOWABLE_EXAMPLES, **FUZZ_SETTINGS)
+@given(
+    decision=st.sampled_from(["approve", "reject"]),
+    comment=st.text(max_size=40).flatmap(
+        lambda text: with_unshowable(text or "ok", allowed="\n\t\r", surrogates=False)
+    ),
+)
+def test_a_real_decision_with_an_unshowable_comment_is_refused_and_decides_nothing(
+    stack: StackProcess, target: Target, decision: str, comment: str
+) -> None:
+    # Everything right (the link, its page's CSRF value, the page's own origin)
+    # but the comment: what the approver reads would not be what is stored.
+    form = {"csrf": target.csrf, "decision": decision, "comment": comment}
+
+    answer = fetch(target.link, "POST", form, {"Origin": stack.api})
+
+    assert answer.status == 400, (answer.status, comment)
+    assert "the comment holds U+" in answer.body
+    assert pending(stack) == ["PENDING"], comment
 
 
 def test_generated_approval_requests_get_2xx_or_4xx_and_decide_nothing(

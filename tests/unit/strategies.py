@@ -1,7 +1,11 @@
-"""Hypothesis strategies for orders: valid ones, and arbitrary JSON-like values."""
+"""Hypothesis strategies: valid orders, arbitrary JSON-like values, and the two
+kinds of bad input the review found the fuzzers never sent: JSON nested far past
+any parser's depth, and text with control or format characters in it."""
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -86,3 +90,85 @@ def damaged_orders(draw: st.DrawFn) -> dict[str, Any]:
             continue
         node[key] = draw(json_values)
         return order
+
+
+# What text a person reads may not hold (orderflow/parts/text.py): controls,
+# format characters (U+202E RIGHT-TO-LEFT OVERRIDE among them), surrogates, line
+# and paragraph separators. Sampled as well as drawn, so the famous ones come up.
+unshowable_chars = st.sampled_from(
+    ["\x00", "\u202e", "\u202d", "\u2066", "\u200b", "\ufeff", "\x1b", "\x7f"]
+) | st.characters(categories=["Cc", "Cf", "Cs", "Zl", "Zp"])
+# The one-line text fields of an order, by dotted path.
+ORDER_TEXT_FIELDS = [
+    ("customer", "email"),
+    ("shipping_address", "name"),
+    ("shipping_address", "line1"),
+    ("shipping_address", "city"),
+    ("shipping_address", "postal_code"),
+]
+
+
+@st.composite
+def with_unshowable(
+    draw: st.DrawFn, text: str, *, allowed: str = "", surrogates: bool = True
+) -> str:
+    """``text`` with one unshowable character (none of ``allowed``; no unpaired
+    surrogate unless ``surrogates``, which no form encoding can carry) put in
+    it, inside it if it can be (where stripping whitespace cannot take it away)."""
+    char = draw(
+        unshowable_chars.filter(
+            lambda c: (
+                c not in allowed and (surrogates or unicodedata.category(c) != "Cs")
+            )
+        )
+    )
+    inside = len(text) >= 2
+    at = draw(st.integers(min_value=int(inside), max_value=len(text) - int(inside)))
+    return text[:at] + char + text[at:]
+
+
+@st.composite
+def orders_with_unshowable_text(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
+    """A valid order but for one text field holding an unshowable character;
+    the field's dotted path."""
+    order = draw(valid_orders())
+    parent, name = draw(st.sampled_from(ORDER_TEXT_FIELDS))
+    order[parent][name] = draw(with_unshowable(order[parent][name]))
+    return order, f"{parent}.{name}"
+
+
+def nest(value: Any, depth: int, *, objects: bool) -> str:
+    """``value`` as JSON inside ``depth`` arrays (or objects), built as text:
+    json.dumps itself would recurse past its limit."""
+    opening, closing = ('{"k":', "}") if objects else ("[", "]")
+    return opening * depth + json.dumps(value) + closing * depth
+
+
+@st.composite
+def deep_bodies(
+    draw: st.DrawFn, min_depth: int = 33, max_bytes: int | None = None
+) -> bytes:
+    """JSON (or JSON cut short) nested deeper than ``min_depth``, whole or as a
+    value inside a valid order; up to the 40 KB of brackets the review sent.
+    Cut at ``max_bytes``: what is left still opens every level it did."""
+    body = draw(_deep_bodies(min_depth))
+    return body if max_bytes is None else body[:max_bytes]
+
+
+@st.composite
+def _deep_bodies(draw: st.DrawFn, min_depth: int) -> bytes:
+    depth = draw(st.integers(min_value=min_depth, max_value=20_000))
+    kind = draw(st.sampled_from(["bare", "in-order", "unclosed", "mixed"]))
+    if kind == "bare":
+        return nest(draw(json_scalars), depth, objects=draw(st.booleans())).encode()
+    if kind == "unclosed":
+        return (draw(st.sampled_from(["[", '{"a":'])) * depth).encode()
+    if kind == "mixed":
+        text = "".join(
+            draw(st.sampled_from(["[", '{"k":'])) for _ in range(depth % 200)
+        )
+        return (text + "[" * depth).encode()
+    order = draw(valid_orders())
+    order["items"][0]["sku"] = "__HOLE__"
+    text = json.dumps(order).replace('"__HOLE__"', nest(1, depth, objects=False))
+    return text.encode()

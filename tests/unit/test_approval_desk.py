@@ -268,6 +268,31 @@ def test_a_bad_decision_redisplays_the_page_and_records_nothing(
     assert status_of(deps) == ["PENDING"] and calls.succeeded == []
 
 
+@pytest.mark.parametrize("comment", ["ok \u202etxt.exe", "fine\x00", "a\u200bb"])
+def test_a_comment_with_a_control_or_format_character_is_not_recorded(
+    deps: Deps, comment: str
+) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+
+    page = desk_for(deps, calls).decide(token, form(deps, token, comment=comment), ME)
+
+    assert page.status == 400 and "the comment holds U+" in page.body
+    assert status_of(deps) == ["PENDING"] and calls.succeeded == []
+    assert "approved" not in actions(deps)
+
+
+def test_a_comment_keeps_the_lines_its_textarea_sent(deps: Deps) -> None:
+    token = waiting_order(deps)
+    calls = RecordingCallbacks()
+    fields = form(deps, token, comment="fine\r\nby me")
+
+    assert desk_for(deps, calls).decide(token, fields, ME).status == 200
+
+    (approval,) = deps.store.list_approvals(subject_id="ORD-P")
+    assert approval.comment == "fine\nby me"
+
+
 def test_a_callback_that_timed_out_first_ends_the_approval_expired(
     deps: Deps,
 ) -> None:

@@ -107,3 +107,28 @@ def test_stopping_answers_the_request_in_flight_then_refuses_connections() -> No
     assert answers == [200]
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(api.url + "/health", timeout=5)
+
+
+@pytest.mark.parametrize("function", ["OrderWorkflowFunction", "StartOrderFunction"])
+def test_the_lambda_endpoint_refuses_a_payload_nested_too_deep(
+    tmp_path: Path, function: str
+) -> None:
+    # A durable start's input goes to the emulator, which parses it (and would
+    # crash); an event is parsed here. Either is refused first, saying why.
+    endpoint = lambda_endpoint.LambdaEndpoint(
+        read_functions(TEMPLATE),
+        emulator_url="http://127.0.0.1:9",
+        db_path=tmp_path / "lambda.db",
+    )
+    url = f"/2015-03-31/functions/{function}/invocations"
+    endpoint.start()
+    try:
+        request = urllib.request.Request(endpoint.url + url, data=b"[" * 40_000)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+    finally:
+        endpoint.stop()
+
+    assert refused.value.code == 400
+    assert refused.value.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
+    assert b"more than 32 levels deep" in refused.value.read()

@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -37,10 +38,77 @@ def test_request_lines_show_the_route_not_the_token(line: str) -> None:
     assert "/approvals/{token}" in shown
 
 
-def test_the_stylesheet_route_is_left_readable() -> None:
-    assert redact("GET /approvals/static/approval.css") == (
-        "GET /approvals/static/approval.css"
-    )
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (f"/approvals/{TOKEN}/", "/approvals/{token}/"),
+        (f"/approvals//{TOKEN}", "/approvals//{token}"),
+        (f"/approvals///{TOKEN}//", "/approvals///{token}//"),
+        (f"//approvals/{TOKEN}", "//approvals/{token}"),
+        (
+            f"/approvals/{TOKEN}/static/approval.css",
+            "/approvals/{token}/static/approval.css",
+        ),
+        (f"/approvals/static/{TOKEN}", "/approvals/static/{token}"),
+        (f"/approvals/{TOKEN}/{TOKEN[::-1]}", "/approvals/{token}/{token}"),
+        (f"/approvals/{TOKEN[:20]}", "/approvals/{token}"),  # a part is a secret too
+        (f"/approvals/{TOKEN[:10]}%2F{TOKEN[10:]}", "/approvals/{token}"),
+        (f"/approvals%2F{TOKEN}", "/approvals%2F{token}"),
+        (f"/approvals%2f%2f{TOKEN}", "/approvals%2f%2f{token}"),
+        (f"/APPROVALS/{TOKEN}", "/APPROVALS/{token}"),
+        (f"/approvals/{TOKEN}#frag", "/approvals/{token}#frag"),
+    ],
+)
+def test_every_segment_after_approvals_is_redacted_whatever_the_slashes(
+    path: str, shown: str
+) -> None:
+    for line in (path, f'"POST {path} HTTP/1.1" 404 -', f"POST {path}?a=1 -> 400"):
+        redacted = redact(line)
+
+        assert TOKEN not in redacted and TOKEN[:20] not in redacted, line
+        assert TOKEN[::-1] not in redacted and TOKEN[10:] not in redacted, line
+        assert redacted == line.replace(path, shown)
+
+
+def test_redacting_twice_changes_nothing_more() -> None:
+    once = redact(f"GET /approvals//{TOKEN}/static/x")
+
+    assert redact(once) == once
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /approvals/static/approval.css",
+        "GET /approvals/{token} -> ApprovalApiFunction in 3 ms",
+        "GET /orders/ORD-1",
+        "GET /approvalsX/abc",
+    ],
+)
+def test_routes_without_a_secret_are_left_readable(line: str) -> None:
+    assert redact(line) == line
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (f"/durable-execution-callbacks/{CALLBACK_ID}/succeed", "{id}/succeed"),
+        (f"/durable-execution-callbacks//{CALLBACK_ID}/fail", "/{id}/fail"),
+        (f"/durable-execution-callbacks/{CALLBACK_ID}/", "{id}/"),
+        (
+            f"/durable-execution-callbacks/{CALLBACK_ID}/x/heartbeat",
+            "{id}/{id}/heartbeat",
+        ),
+    ],
+)
+def test_callback_ids_are_redacted_whatever_the_slashes(path: str, shown: str) -> None:
+    # In a path the id is quoted (botocore does it): an AWS one, and the emulator's.
+    aws_like = "AbCd1234+/=" * 4
+    for callback_id in (CALLBACK_ID, aws_like):
+        line = path.replace(CALLBACK_ID, urllib.parse.quote(callback_id, safe=""))
+        redacted = redact(f"POST /2025-12-01{line}")
+
+        assert redacted == f"POST /2025-12-01/durable-execution-callbacks/{shown}"
 
 
 def test_lambda_endpoint_request_lines_hide_callback_ids(

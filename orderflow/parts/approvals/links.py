@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from orderflow.domain.errors import OrderflowError
 from orderflow.domain.records import ApprovalLink, ApprovalRequest
+from orderflow.parts.text import UnshowableTextError, checked
 
 TOKEN_BYTES = 24  # 192 bits: far past the 128 the design asks for
 TOKEN_LENGTH = 36  # 32 characters of randomness + 4 of checksum
@@ -150,14 +151,18 @@ def parse_decision(fields: Mapping[str, str], link: ApprovalLink) -> DecisionFor
     Any approver named in the form is ignored: the link decides who decides.
 
     Raises:
-        InvalidDecisionError: no decision, one outside the scope, or a long comment.
+        InvalidDecisionError: no decision, one outside the scope, or a comment
+            that is too long or holds a control or format character.
     """
     raw = (fields.get("decision") or "").strip().lower()
     if raw not in {d.value for d in Decision}:
         raise InvalidDecisionError("choose Approve or Reject")
     if raw not in link.scope:
         raise InvalidDecisionError(f"this link cannot {raw}")
-    comment = (fields.get("comment") or "").strip()
+    try:
+        comment = checked((fields.get("comment") or "").strip(), multiline=True)
+    except UnshowableTextError as e:
+        raise InvalidDecisionError(f"the comment {e}") from e
     if len(comment) > MAX_COMMENT_CHARS:
         raise InvalidDecisionError(
             f"the comment is {len(comment)} characters; the limit is "

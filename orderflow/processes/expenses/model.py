@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderflow.domain.errors import InvalidInputError
-from orderflow.parts.validation import SUBJECT_ID_PATTERN, parse_body
+from orderflow.parts.validation import SUBJECT_ID_PATTERN, OneLine, parse_body
 
 KIND = "expense"
 
@@ -64,7 +64,7 @@ class ExpenseClaim(BaseModel):
     employee_id: Annotated[str, Field(pattern=SUBJECT_ID_PATTERN)]
     amount_cents: Annotated[int, Field(gt=0, le=10_000_000, strict=True)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # ISO 4217
-    description: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[OneLine, Field(min_length=1, max_length=200)]
 
 
 def parse_claim(data: Any) -> ExpenseClaim:

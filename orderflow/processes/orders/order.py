@@ -26,7 +26,12 @@ from pydantic import (
 )
 
 from orderflow.domain.errors import InvalidOrderError
-from orderflow.parts.validation import SUBJECT_ID_PATTERN, parse_body
+from orderflow.parts.validation import (
+    ONE_LINE_CHECK,
+    SUBJECT_ID_PATTERN,
+    OneLine,
+    parse_body,
+)
 
 ORDER_ID_PATTERN = SUBJECT_ID_PATTERN  # the order id names its execution
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
@@ -66,7 +71,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[OneLine, Field(min_length=1, max_length=200)]
 Country = Annotated[
     str, Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")
 ]
@@ -88,7 +93,11 @@ class Customer(_Strict):
     """Who placed the order."""
 
     customer_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    email: Annotated[
+        str,
+        Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+        ONE_LINE_CHECK,
+    ]
     account_age_days: Annotated[int, Field(ge=0, le=36_500, strict=True)]
     # Risk context from the storefront, when it knows it.
     orders_last_24h: Annotated[int, Field(ge=0, le=10_000, strict=True)] | None = (
@@ -127,7 +136,7 @@ class Address(_Strict):
     name: Text
     line1: Text
     city: Text
-    postal_code: Annotated[str, Field(min_length=1, max_length=16)]
+    postal_code: Annotated[OneLine, Field(min_length=1, max_length=16)]
     country: Country
 
 

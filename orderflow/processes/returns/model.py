@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orderflow.domain.errors import InvalidInputError
-from orderflow.parts.validation import parse_body
+from orderflow.parts.validation import MultiLine, parse_body
 from orderflow.processes.orders.order import MAX_QUANTITY, ORDER_ID_PATTERN
 
 # The return id becomes the execution name, so it obeys the order id's rule.
@@ -64,7 +64,7 @@ class ReturnRequest(_Strict):
     items: Annotated[list[ReturnLine], Field(min_length=1, max_length=MAX_RETURN_LINES)]
     reason: ReturnReason
     # Left out of the JSON form when missing, so a dump re-parses unchanged.
-    comment: Annotated[str, Field(max_length=MAX_COMMENT_LENGTH)] | None = Field(
+    comment: Annotated[MultiLine, Field(max_length=MAX_COMMENT_LENGTH)] | None = Field(
         default=None, exclude_if=_absent
     )
 
