@@ -6,6 +6,7 @@ Errors print one line on stderr and exit 1.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import signal
@@ -187,15 +188,18 @@ def cmd_approvals(args: argparse.Namespace) -> int:
         print("no pending approvals")
     for row in [] if args.json else rows:
         print(f"{row['order_id']}  for {row['approver']}  until {row['expires_at']}")
-        print(f"    open  {row['link'] or '(no link in the outbox: sent by SES)'}")
+        kept = row["link"] or f"(no link kept: orderflow reissue {row['order_id']})"
+        print(f"    open  {kept}")
         print(f"    or    {row['approve']}   |   {row['reject']}")
     return 0
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
     """Approve or reject through the approval page, as the link's approver."""
-    from orderflow.local.approval_client import LinkError, decide, link_for, rebase
+    from orderflow.local.approval_client import LinkError, link_for, rebase
 
+    if args.link:  # a re-issued link, perhaps to a deployed page: as it is
+        return _decide_with(args, args.link)
     store = _store(args)
     pending = store.list_approvals(subject_id=args.order_id, status="PENDING")
     if not pending:
@@ -208,16 +212,63 @@ def cmd_decide(args: argparse.Namespace) -> int:
         )
     link = link_for(store, approval)
     if link is None:
-        raise CliError(f"{args.order_id}: no approval link in the outbox")
-    try:
-        said = decide(
-            rebase(link, _api_url(args)),
-            approve=args.command == "approve",
-            comment=args.comment,
+        raise CliError(
+            f"{args.order_id}: no approval link in the outbox; `orderflow reissue "
+            f"{args.order_id}` prints a fresh one"
         )
+    try:
+        rebased = rebase(link, _api_url(args))
+    except LinkError as e:
+        raise CliError(f"{args.order_id}: {e}") from e
+    return _decide_with(args, rebased)
+
+
+def _decide_with(args: argparse.Namespace, link: str) -> int:
+    """Decide on ``link``'s page; print what the page said."""
+    from orderflow.local.approval_client import LinkError, decide
+
+    try:
+        said = decide(link, approve=args.command == "approve", comment=args.comment)
     except LinkError as e:
         raise CliError(f"{args.order_id}: {e}") from e
     print(f"{args.order_id}: {said}")
+    return 0
+
+
+def cmd_reissue(args: argparse.Namespace) -> int:
+    """Re-issue a pending approval's link through the desk and print it.
+
+    The old link stops working; the new one is the approver's, until the same
+    expiry. In AWS, point ``ORDERFLOW_STORE`` at the table (docs/deploy.md).
+    """
+    from orderflow.parts.approvals.reissue import ReissueError, reissue_link
+
+    public_url = (
+        args.public_url
+        or os.environ.get("ORDERFLOW_PUBLIC_URL")
+        or ("" if os.environ.get("ORDERFLOW_STORE") else _endpoints(args).api_url)
+    )
+    if not public_url:
+        raise CliError(
+            "where do links point? --public-url URL (in AWS: the PublicUrl "
+            "parameter, or the stack's ApiUrl output)"
+        )
+    try:
+        issued = reissue_link(
+            _store(args),
+            args.subject_id,
+            public_url=public_url,
+            operator=args.by or getpass.getuser(),
+            approver=args.approver,
+        )
+    except ReissueError as e:
+        raise CliError(str(e)) from e
+    print(f"{issued.subject_id}: a new link for {issued.approver}")
+    print(f"    {issued.link}")
+    print(
+        f"It works once, for {issued.approver} alone, until {issued.expires_at}; "
+        "earlier links no longer work. Hand it to the approver, not to a chat."
+    )
     return 0
 
 
@@ -417,7 +468,28 @@ def build_parser() -> argparse.ArgumentParser:
         decide.add_argument(
             "--api", help="API base URL (default: the running local stack)"
         )
+        decide.add_argument(
+            "--link",
+            help="decide on this link's page (one `orderflow reissue` printed), "
+            "as its approver, instead of the one in the outbox",
+        )
         decide.set_defaults(func=cmd_decide)
+
+    reissue = commands.add_parser(
+        "reissue", help="a fresh link for a pending approval (the old one stops)"
+    )
+    reissue.add_argument("subject_id", metavar="ID")
+    reissue.add_argument(
+        "--for", dest="approver", help="whose approval, when several are pending"
+    )
+    reissue.add_argument(
+        "--by", help="who re-issues it, for the audit trail (default: your login)"
+    )
+    reissue.add_argument(
+        "--public-url",
+        help="base of the link (default ORDERFLOW_PUBLIC_URL, else the local stack)",
+    )
+    reissue.set_defaults(func=cmd_reissue)
 
     report = commands.add_parser("report", help="compute time versus waiting time")
     report.add_argument("order_id", metavar="ID")

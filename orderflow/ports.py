@@ -144,6 +144,24 @@ class Store(Protocol):
         """One link by its token's hash."""
         ...
 
+    def replace_link(
+        self,
+        callback_id: str,
+        token_hash: str,
+        *,
+        at: str,
+        audit: AuditEntry | None = None,
+    ) -> ApprovalLink | None:
+        """Give the callback's live link a new token, atomically with ``audit``.
+
+        The newest link of ``callback_id`` still live at ``at`` is stored again
+        under ``token_hash`` (the same approver, round, scope and expiry,
+        created at ``at``), and every live link of the callback expires at
+        ``at``: the old links' pages say "expired". The new link, or None (and
+        no change) if the callback has no live link or ``token_hash`` exists.
+        """
+        ...
+
     def add_audit(self, entry: AuditEntry) -> bool:
         """Append to the subject's audit trail; False (no change) if the id exists."""
         ...

@@ -4,7 +4,10 @@ A mixin of ``DynamoDbStore``, kept apart so each module stays short. Items:
 
 - ``LINK#<token_hash>`` / ``LINK``: a link's record (never the token), deleted
   by the table's TTL (``TTL_ATTRIBUTE``) ``LINK_KEPT_AFTER_EXPIRY`` after the
-  link expires: until then a late click gets "expired", not "unknown".
+  link expires: until then a late click gets "expired", not "unknown". Also
+  keyed in ``by-order`` (``LINK#<seq>``), where ``replace_link`` finds the
+  links of an approval: an index read, so a link stored a moment earlier may
+  be missed (a re-issue then says there is no live link; try again).
 - ``AUDIT#<order_id>`` / ``AUDIT#<entry_id>``: one audit entry, in a partition
   of the subject's audit trail alone, so ``list_audit`` is one strongly
   consistent query and a role may append to trails without any right on the
@@ -18,7 +21,7 @@ A decision and its audit entry go in one ``TransactWriteItems``: both or neither
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -76,20 +79,79 @@ class DynamoDbApprovalRecords:
 
     def put_link(self, link: ApprovalLink) -> bool:
         """Store an approval link's record; False (and no change) if it exists."""
-        gone = datetime.fromisoformat(link.expires_at) + LINK_KEPT_AFTER_EXPIRY
-        return self._put_new(
-            {"pk": f"LINK#{link.token_hash}", "sk": "LINK"}
-            | stored(link)
-            | {TTL_ATTRIBUTE: int(gone.timestamp())}
-        )
+        return self._put_new(_link_item(link))
 
     def get_link(self, token_hash: str) -> ApprovalLink | None:
         """One link by its token's hash."""
         item = self._get("LINK", token_hash)
-        if item is None:
+        return None if item is None else _link(item)
+
+    def replace_link(
+        self,
+        callback_id: str,
+        token_hash: str,
+        *,
+        at: str,
+        audit: AuditEntry | None = None,
+    ) -> ApprovalLink | None:
+        """Store the callback's live link under ``token_hash``; the old ones expire.
+
+        One transaction: each old link's expiry moves to ``at`` only if it is
+        still the one read, the new record only if its hash is new, and ``audit``.
+        """
+        from orderflow.adapters.dynamodb_store import BY_ORDER, _to_item
+
+        approval = self._get("APPROVAL", callback_id)
+        if approval is None:
             return None
-        item["scope"], item["reasons"] = tuple(item["scope"]), tuple(item["reasons"])
-        return _pick(ApprovalLink, item)
+        now = datetime.fromisoformat(at)
+        live = sorted(
+            (
+                i
+                for i in self._query(BY_ORDER, f"ORDER#{approval['order_id']}", "LINK#")
+                if i["callback_id"] == callback_id
+                and datetime.fromisoformat(i["expires_at"]) > now
+            ),
+            key=lambda i: str(i["created_at"]),
+        )
+        if not live:
+            return None
+        fresh = replace(_link(live[-1]), token_hash=token_hash, created_at=at)
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _to_item({"pk": old["pk"], "sk": old["sk"]}),
+                    "UpdateExpression": "SET expires_at = :at",
+                    "ConditionExpression": "expires_at = :seen",
+                    "ExpressionAttributeValues": _to_item(
+                        {":at": at, ":seen": old["expires_at"]}
+                    ),
+                }
+            }
+            for old in live
+        ]
+        writes.append(
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _to_item(_link_item(fresh)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        if audit is not None:
+            writes.append(
+                {"Put": {"TableName": self.table_name, "Item": self._audit_item(audit)}}
+            )
+        try:
+            self.client.transact_write_items(TransactItems=writes)
+        except self.client.exceptions.TransactionCanceledException as e:
+            reasons = e.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return None
+            raise
+        return fresh
 
     def reopen_approval(
         self,
@@ -221,6 +283,25 @@ class DynamoDbApprovalRecords:
         """One message by id, read strongly consistent."""
         item = self._get("OUTBOX", message_id)
         return None if item is None else _pick(OutboxMessage, item)
+
+
+def _link_item(link: ApprovalLink) -> dict[str, Any]:
+    """A link's item: its record, its deletion time, its key in ``by-order``."""
+    from orderflow.adapters.dynamodb_store import _next_seq
+
+    gone = datetime.fromisoformat(link.expires_at) + LINK_KEPT_AFTER_EXPIRY
+    by_order = {"gsi1pk": f"ORDER#{link.subject_id}", "gsi1sk": f"LINK#{_next_seq()}"}
+    return (
+        {"pk": f"LINK#{link.token_hash}", "sk": "LINK"}
+        | stored(link)
+        | by_order
+        | {TTL_ATTRIBUTE: int(gone.timestamp())}
+    )
+
+
+def _link(item: dict[str, Any]) -> ApprovalLink:
+    item["scope"], item["reasons"] = tuple(item["scope"]), tuple(item["reasons"])
+    return _pick(ApprovalLink, item)
 
 
 R = TypeVar("R")

@@ -19,7 +19,9 @@ another), so template.yaml scopes each role to the kinds it touches with
   ``OUTBOX`` and ``ALERT#<alert_id>`` / ``ALERT``, each also keyed in
   ``by-order`` (``gsi1pk`` = ``ORDER#<order_id>``, ``gsi1sk`` = ``<KIND>#<seq>``)
   and ``by-kind`` (``gsi2pk`` = ``<KIND>``, ``gsi2sk`` = ``<status>#<seq>`` for
-  approvals, ``<seq>`` for the others).
+  approvals, ``<seq>`` for the others). An outbox message is kept with its
+  approval links withheld (the table holds no token in any configuration) and
+  is deleted by TTL ``OUTBOX_KEPT`` after it was written.
 
 GSI reads are eventually consistent: a listing of approvals or messages may miss
 one written a moment earlier. Numbers come back as ``int``, or as ``float`` when
@@ -32,8 +34,8 @@ import json
 import secrets
 import threading
 import time
-from dataclasses import asdict, fields
-from datetime import datetime
+from dataclasses import asdict, fields, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +44,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from orderflow.adapters.dynamodb_approvals import (
     READ_AS,
+    TTL_ATTRIBUTE,
     DynamoDbApprovalRecords,
     stored,
 )
@@ -54,6 +57,7 @@ from orderflow.domain.records import (
     StatusChange,
     SubjectRecord,
 )
+from orderflow.parts.approvals.mail import WITHHELD, redact_links
 from orderflow.parts.readmodel import RECEIVED, require_terminal
 
 if TYPE_CHECKING:
@@ -71,6 +75,8 @@ _GSI = {BY_ORDER: "gsi1", BY_KIND: "gsi2"}
 _ABSENT, _EXISTS = "attribute_not_exists(pk)", "attribute_exists(pk)"
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 _seq_lock = threading.Lock()
+# An outbox message (an email without its links, an alert) outlives any approval.
+OUTBOX_KEPT = timedelta(days=30)
 _last_ns = 0
 
 
@@ -260,8 +266,16 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         )
 
     def add_outbox(self, message: OutboxMessage) -> bool:
-        """Queue a message; False (and no change) if its id exists."""
-        return self._put_listed("OUTBOX", message.message_id, message, "")
+        """Queue a message, its links withheld; False (and no change) if its id exists.
+
+        The table keeps no token, whatever the notifier: each approval link in
+        the body becomes its link id and a note that an operator re-issues it
+        through the desk (orderflow/parts/approvals/reissue.py). Deleted by the
+        table's TTL ``OUTBOX_KEPT`` after it is written.
+        """
+        kept = replace(message, body=redact_links(message.body, WITHHELD))
+        gone = {TTL_ATTRIBUTE: int(time.time() + OUTBOX_KEPT.total_seconds())}
+        return self._put_listed("OUTBOX", message.message_id, kept, "", gone)
 
     def list_outbox(self, *, subject_id: str | None = None) -> list[OutboxMessage]:
         """Messages, oldest first."""
@@ -319,13 +333,19 @@ class DynamoDbStore(DynamoDbApprovalRecords):
         ident: str,
         record: ApprovalRequest | OutboxMessage | Alert,
         sort: str,
+        extra: dict[str, Any] | None = None,
     ) -> bool:
         """Put an approval or a message with its keys in both indexes."""
         seq = _next_seq()
         by_order = {"gsi1pk": f"ORDER#{record.subject_id}", "gsi1sk": f"{kind}#{seq}"}
         by_kind = {"gsi2pk": kind, "gsi2sk": sort + seq}
         return self._put_new(
-            _key(kind, ident) | {"seq": seq} | by_order | by_kind | stored(record)
+            _key(kind, ident)
+            | {"seq": seq}
+            | by_order
+            | by_kind
+            | stored(record)
+            | (extra or {})
         )
 
     def _put_new(self, item: dict[str, Any]) -> bool:

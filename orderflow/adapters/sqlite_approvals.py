@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import AbstractContextManager
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import datetime
 from typing import Any
 
 from orderflow.domain.records import ApprovalLink, AuditEntry, OutboxMessage
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS links (
     risk_score INTEGER NOT NULL,
     reasons TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS links_by_callback ON links (callback_id);
 CREATE TABLE IF NOT EXISTS audit (
     entry_id TEXT PRIMARY KEY,
     order_id TEXT NOT NULL,
@@ -77,6 +79,25 @@ def insert_audit(db: sqlite3.Connection, entry: AuditEntry) -> bool:
     return insert_new(db, "audit", to_row(entry) | {"detail": json.dumps(entry.detail)})
 
 
+def _insert_link(db: sqlite3.Connection, link: ApprovalLink) -> bool:
+    """Insert ``link`` unless its hash exists, on an open connection."""
+    row = to_row(link)
+    row["scope"], row["reasons"] = json.dumps(link.scope), json.dumps(link.reasons)
+    cur = db.execute(
+        f"INSERT OR IGNORE INTO links ({', '.join(row)}) VALUES "  # noqa: S608
+        f"({', '.join('?' for _ in row)})",
+        tuple(row.values()),
+    )
+    return cur.rowcount == 1
+
+
+def _link(row: sqlite3.Row) -> ApprovalLink:
+    data = from_row(row)
+    data["scope"] = tuple(json.loads(data["scope"]))
+    data["reasons"] = tuple(json.loads(data["reasons"]))
+    return ApprovalLink(**data)
+
+
 class SqliteApprovalRecords:
     """Links, audit and outbox reads for ``SqliteStore``."""
 
@@ -85,15 +106,8 @@ class SqliteApprovalRecords:
 
     def put_link(self, link: ApprovalLink) -> bool:
         """Store an approval link's record; False (and no change) if it exists."""
-        row = to_row(link)
-        row["scope"], row["reasons"] = json.dumps(link.scope), json.dumps(link.reasons)
         with self._db() as db:
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO links ({', '.join(row)}) VALUES "  # noqa: S608
-                f"({', '.join('?' for _ in row)})",
-                tuple(row.values()),
-            )
-            return cur.rowcount == 1
+            return _insert_link(db, link)
 
     def get_link(self, token_hash: str) -> ApprovalLink | None:
         """One link by its token's hash."""
@@ -101,12 +115,41 @@ class SqliteApprovalRecords:
             row = db.execute(
                 "SELECT * FROM links WHERE token_hash = ?", (token_hash,)
             ).fetchone()
-        if row is None:
-            return None
-        data = from_row(row)
-        data["scope"] = tuple(json.loads(data["scope"]))
-        data["reasons"] = tuple(json.loads(data["reasons"]))
-        return ApprovalLink(**data)
+        return None if row is None else _link(row)
+
+    def replace_link(
+        self,
+        callback_id: str,
+        token_hash: str,
+        *,
+        at: str,
+        audit: AuditEntry | None = None,
+    ) -> ApprovalLink | None:
+        """Store the callback's live link under ``token_hash``; the old ones expire."""
+        now = datetime.fromisoformat(at)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            rows = db.execute(
+                "SELECT * FROM links WHERE callback_id = ? ORDER BY created_at",
+                (callback_id,),
+            ).fetchall()
+            live = [r for r in rows if datetime.fromisoformat(r["expires_at"]) > now]
+            fresh = (
+                replace(_link(live[-1]), token_hash=token_hash, created_at=at)
+                if live
+                else None
+            )
+            if fresh is None or not _insert_link(db, fresh):
+                db.execute("ROLLBACK")
+                return None
+            db.executemany(
+                "UPDATE links SET expires_at = ? WHERE token_hash = ?",
+                [(at, r["token_hash"]) for r in live],
+            )
+            if audit is not None:
+                insert_audit(db, audit)
+            db.execute("COMMIT")
+            return fresh
 
     def reopen_approval(
         self,

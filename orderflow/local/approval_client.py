@@ -1,8 +1,10 @@
 """Decide an approval the way an approver does: through its link and its page.
 
 ``orderflow approve/reject`` finds the link in the approval's email (the store
-keeps only the token's hash, so the outbox message is the one place the link
-is), GETs the page for its CSRF value and POSTs the decision. The decision is
+keeps only the token's hash, so the local outbox, the approvers' mailbox, is
+the one place the link is; ``orderflow reissue`` queues a fresh one there) or
+takes the link it is given, GETs the page for its CSRF value and POSTs the
+decision. The decision is
 then bound to the link's approver, audited and completed exactly like a click.
 """
 
@@ -29,10 +31,18 @@ class LinkError(Exception):
 
 
 def link_for(store: Store, approval: ApprovalRequest) -> str | None:
-    """The link in ``approval``'s email, as sent; None if no copy holds it."""
-    message = store.get_outbox(approval_message_id(approval.callback_id))
-    links = links_in(message.body) if message else []
-    return links[0] if links else None
+    """The newest link in ``approval``'s emails (as sent, or as re-issued).
+
+    None if no copy holds one: SES copies and the deployed outbox keep none.
+    """
+    first = approval_message_id(approval.callback_id)
+    links = [
+        link
+        for m in store.list_outbox(subject_id=approval.subject_id)
+        if m.message_id == first or m.message_id.startswith(f"{first}-")
+        for link in links_in(m.body)
+    ]
+    return links[-1] if links else None
 
 
 def rebase(link: str, api_url: str) -> str:

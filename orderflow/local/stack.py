@@ -26,6 +26,7 @@ from typing import Any
 from orderflow.local.http_api import HttpApi
 from orderflow.local.lambda_endpoint import REGION, LambdaEndpoint
 from orderflow.local.outbox_page import OutboxPage
+from orderflow.local.private import PRIVATE_UMASK, close_home, make_private
 from orderflow.local.template import FunctionSpec, read_functions
 from orderflow.local.timeline_page import TimelinePage
 
@@ -149,7 +150,9 @@ class LocalStack:
     def start(self) -> Endpoints:
         """Start the emulator, the Lambda endpoint and the HTTP API."""
         cfg = self.config
-        cfg.home.mkdir(parents=True, exist_ok=True)
+        close_home(cfg.home)
+        for name in ("orderflow.db", "lambda.db", "executions.sqlite"):
+            make_private(cfg.home / name)
         if not cfg.template.exists():
             raise StackError(f"no template at {cfg.template}")
         self.functions = read_functions(cfg.template)
@@ -189,7 +192,9 @@ class LocalStack:
         self._redeliver_decisions()
         self.http_api.start()
         endpoints = self.endpoints
-        (cfg.home / STACK_FILE).write_text(json.dumps(endpoints.__dict__, indent=2))
+        written = make_private(cfg.home / f"{STACK_FILE}.new")
+        written.write_text(json.dumps(endpoints.__dict__, indent=2))
+        written.replace(cfg.home / STACK_FILE)  # readers never see it half written
         return endpoints
 
     def _redeliver_decisions(self) -> None:
@@ -248,7 +253,7 @@ class LocalStack:
     def _start_emulator(self, url: str) -> None:
         assert self.lambda_endpoint
         cfg = self.config
-        log = (cfg.home / "emulator.log").open("ab")
+        log = make_private(cfg.home / "emulator.log").open("ab")
         command = [
             sys.executable,
             "-m",
@@ -275,6 +280,7 @@ class LocalStack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            umask=PRIVATE_UMASK,  # whatever else it writes is private too
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -91,7 +91,9 @@ def overdue_alert(
         f"Expires at: {approval.expires_at} (then it escalates or is cancelled)",
         f"Execution:  {execution_arn or 'unknown'}",
         "",
-        "Next: remind the approver, or decide through the approval page.",
+        "Next: remind the approver, or hand them a fresh link: "
+        f"orderflow reissue {approval.subject_id} (docs/deploy.md, "
+        '"Decide as an operator"). Never complete the callback by hand.',
     ]
     return Alert(
         alert_id=f"{approval.subject_id}:{OVERDUE}:{approval.approver}",

@@ -7,8 +7,11 @@ conftest.py): SQLite on a temporary file and DynamoDB under moto.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.domain.records import ApprovalLink, AuditEntry
@@ -69,6 +72,83 @@ def test_get_link_unknown_returns_none(store: Store) -> None:
     store.put_link(link("h1"))
 
     assert store.get_link("h2") is None
+
+
+# re-issued links: a new hash for the same link, the old one expired
+
+
+def test_replace_link_moves_the_live_link_to_a_new_hash_with_its_audit(
+    store: Store,
+) -> None:
+    store.put_approval(approval("cb-1"))
+    old = link("h-old")
+    store.put_link(old)
+    note = entry("e-reissued", action="reissued", link_id="h-new")
+
+    fresh = store.replace_link("cb-1", "h-new", at=T1, audit=note)
+
+    assert fresh == replace(old, token_hash="h-new", created_at=T1)
+    assert store.get_link("h-new") == fresh
+    assert store.get_link("h-old") == replace(old, expires_at=T1)
+    assert store.list_audit("o-1") == [note]
+
+
+def test_replace_link_expires_every_live_link_and_copies_the_newest(
+    store: Store,
+) -> None:
+    store.put_approval(approval("cb-1"))
+    store.put_link(link("h-first", round=1))
+    store.put_link(link("h-second", created_at=T1, round=2))
+    store.put_link(link("h-other", callback_id="cb-2"))
+    later = "2025-01-01T00:01:30+00:00"
+
+    fresh = store.replace_link("cb-1", "h-new", at=later)
+
+    assert fresh is not None and fresh.round == 2
+    for gone in ("h-first", "h-second"):
+        got = store.get_link(gone)
+        assert got is not None and got.expires_at == later
+    other = store.get_link("h-other")
+    assert other is not None and other.expires_at == T2
+
+
+@pytest.mark.parametrize("case", ["expired", "no link", "hash taken"])
+def test_replace_link_without_a_live_link_or_with_a_taken_hash_changes_nothing(
+    store: Store, case: str
+) -> None:
+    store.put_approval(approval("cb-1"))
+    if case != "no link":
+        store.put_link(link("h-old", expires_at=T1 if case == "expired" else T2))
+    if case == "hash taken":
+        store.put_link(link("h-new", callback_id="cb-2"))
+    before = [store.get_link(h) for h in ("h-old", "h-new")]
+
+    assert store.replace_link("cb-1", "h-new", at=T1, audit=entry("e-1")) is None
+
+    assert [store.get_link(h) for h in ("h-old", "h-new")] == before
+    assert store.list_audit("o-1") == []
+
+
+def test_racing_replacements_leave_one_live_link(store: Store) -> None:
+    store.put_approval(approval("cb-1"))
+    store.put_link(link("h-old"))
+    barrier = threading.Barrier(4)
+    issued: list[ApprovalLink] = []
+
+    def reissue(token: str) -> None:
+        barrier.wait()
+        if fresh := store.replace_link("cb-1", token, at=T1):
+            issued.append(fresh)
+
+    threads = [threading.Thread(target=reissue, args=(f"h-{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    hashes = ["h-old", *(f"h-{i}" for i in range(4))]
+    live = [h for h in hashes if (got := store.get_link(h)) and got.expires_at != T1]
+    assert len(live) == 1 and live[0] in [f.token_hash for f in issued]
 
 
 # decisions with their audit entry

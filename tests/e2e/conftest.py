@@ -42,7 +42,9 @@ class StackProcess:
     def start(self) -> None:
         """Start the stack and wait until /health answers."""
         (self.home / "stack.json").unlink(missing_ok=True)
-        log = (self.home / "up.log").open("ab")
+        # Its console, in the stack's home: private, as the stack's own files are.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        log = os.fdopen(os.open(self.home / "up.log", flags, 0o600), "ab")
         self.process = subprocess.Popen(
             [
                 sys.executable,

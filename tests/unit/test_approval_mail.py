@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token
+from orderflow.parts.approvals.links import TOKEN_BYTES, mint_token, token_hash
 from orderflow.parts.approvals.mail import (
+    WITHHELD,
     approval_link,
     approval_message,
+    link_ids_in,
     links_in,
     redact_links,
+    relink,
 )
 from orderflow.processes.orders.approval import WORDING, order_subject
 
@@ -66,11 +69,24 @@ def test_links_are_found_and_redacted() -> None:
     assert links_in(body) == [f"https://api.example.com/approvals/{TOKEN}"]
     redacted = redact_links(body)
     assert TOKEN not in redacted
-    assert "https://api.example.com/approvals/(link sent by email)" in redacted
+    link_id = token_hash(TOKEN)[:16]
+    assert f"example.com/approvals/(link {link_id}: sent by email)" in redacted
     assert links_in(redacted) == []
+    assert link_ids_in(redacted) == link_ids_in(body) == [token_hash(TOKEN)[:16]]
 
 
 def test_local_links_are_found_too() -> None:
     text = f"go to http://127.0.0.1:3000/approvals/{TOKEN} now"
 
     assert links_in(text) == [f"http://127.0.0.1:3000/approvals/{TOKEN}"]
+
+
+def test_a_withheld_link_keeps_its_id_and_is_relinked_like_a_whole_one() -> None:
+    body = message()
+    withheld = redact_links(body, WITHHELD)
+    new = "http://127.0.0.1:3000/approvals/" + mint_token(bytes(TOKEN_BYTES))
+
+    assert TOKEN not in withheld and WITHHELD in withheld
+    assert link_ids_in(withheld) == [token_hash(TOKEN)[:16]]
+    assert links_in(relink(withheld, new)) == links_in(relink(body, new)) == [new]
+    assert relink(withheld, new) == relink(body, new)

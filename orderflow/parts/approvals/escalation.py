@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     SYSTEM_ERROR = "system-error"  # the callback was failed for a system error
     # the callback was completed with a result no claimed decision backs
     UNVERIFIED = "unverified-completion"
+    REISSUED = "reissued"  # an operator replaced the link with a fresh one
 
 
 def approval_chain(directory: Sequence[str]) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
 """The approval email: what the approver reads, with the one link to click.
 
 Pure text. The link's token appears here and nowhere else; ``redact_links``
-gives the copy worth keeping once the email has gone out by SES.
+gives a copy worth keeping: the link's id (from its token's hash) in place of
+its token, with a note (sent by SES; or withheld, in the deployed outbox, until
+an operator re-issues it through the desk).
 """
 
 from __future__ import annotations
@@ -12,10 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from orderflow.domain.records import OutboxMessage
+from orderflow.parts.approvals.links import token_hash
 from orderflow.parts.approvals.subject import Subject, Wording
 
 # A link is <base>/approvals/<36-character token>; see approval_links.
 LINK_RE = re.compile(r"(?P<base>https?://\S+?/approvals/)(?P<token>[A-Za-z0-9_-]{36})")
+# ... and one ``redact_links`` cut the token out of: <base>/approvals/(link <id>: why)
+ANY_LINK_RE = re.compile(
+    r"(?P<base>https?://\S+?/approvals/)(?:(?P<token>[A-Za-z0-9_-]{36})"
+    r"|\(link (?P<link_id>[0-9a-f]{16}): [^)\n]*\))"
+)
+SENT = "sent by email"
+WITHHELD = "withheld; an operator re-issues it through the approval desk"
 
 
 def approval_link(public_url: str, token: str) -> str:
@@ -94,6 +104,25 @@ def links_in(text: str) -> list[str]:
     return [m.group(0) for m in LINK_RE.finditer(text)]
 
 
-def redact_links(text: str) -> str:
-    """``text`` with each link's token replaced: a copy safe to store."""
-    return LINK_RE.sub(lambda m: m.group("base") + "(link sent by email)", text)
+def redact_links(text: str, why: str = SENT) -> str:
+    """``text`` with each link's token replaced by its link id and ``why``.
+
+    A copy safe to store: nobody can rebuild the link from it.
+    """
+    return LINK_RE.sub(
+        lambda m: f"{m.group('base')}(link {token_hash(m.group('token'))[:16]}: {why})",
+        text,
+    )
+
+
+def link_ids_in(text: str) -> list[str]:
+    """The id of every approval link in ``text``, whole or redacted, in order."""
+    return [
+        m.group("link_id") or token_hash(m.group("token"))[:16]
+        for m in ANY_LINK_RE.finditer(text)
+    ]
+
+
+def relink(text: str, link: str) -> str:
+    """``text`` with every approval link in it, whole or redacted, now ``link``."""
+    return ANY_LINK_RE.sub(lambda _: link, text)

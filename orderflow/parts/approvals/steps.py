@@ -25,7 +25,11 @@ from orderflow.parts.approvals.links import (
     mint_token,
     token_hash,
 )
-from orderflow.parts.approvals.mail import approval_link, approval_message, links_in
+from orderflow.parts.approvals.mail import (
+    approval_link,
+    approval_message,
+    link_ids_in,
+)
 from orderflow.parts.approvals.subject import AWAITING_APPROVAL, Subject, Wording
 from orderflow.ports import Notifier, Store
 
@@ -130,8 +134,7 @@ def request_approval(
         link = Ask(subject, wording, round_no, needed, escalated, replaces)
         link_id = _send_link(deps, stored, link, message_id)
     else:
-        tokens = [u.rsplit("/", 1)[1] for u in links_in(sent.body)]
-        link_id = token_hash(tokens[0])[:16] if tokens else None
+        link_id = next(iter(link_ids_in(sent.body)), None)
     deps.store.add_audit(
         AuditEntry(
             entry_id=f"{subject_id}:{round_no}:requested",

@@ -45,4 +45,5 @@ def test_overdue_alert_names_the_order_approver_and_waiting_time() -> None:
     assert alert.alert_id == "ORD-7:approval-overdue:ana@example.com"
     assert "waited 4.5 h for ana@example.com" in alert.message
     assert "Execution:  unknown" in alert.message
+    assert "orderflow reissue ORD-7" in alert.message
     assert "cb-secret" not in alert.message + alert.alert_id + str(alert.detail)
