@@ -2,7 +2,10 @@
 # Both install what is missing first: a Python 3.13 venv for the project, and a
 # separate venv for the SAM tools (aws-sam-cli pins an older boto3 than the SDK).
 
-PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3.13) \
+# pyenv keeps the Lambda runtime's Python off PATH: ask pyenv where its root is
+# (PYENV_ROOT, else `pyenv root`, else pyenv's default under $HOME).
+PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) \
             $(shell command -v python3.13 2>/dev/null) $(shell command -v python3 2>/dev/null))
 VENV := .venv
 BIN := $(VENV)/bin

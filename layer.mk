@@ -7,7 +7,7 @@
 # artifact and routing.json go to python/models/, beside the package as in a
 # checkout (orderflow.config.MODEL_DIR); the training code in models/ stays out.
 
-LAYER_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3.13) \
+LAYER_PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) \
                   $(shell command -v python3.13 2>/dev/null) \
                   $(shell command -v python3 2>/dev/null))
 
