@@ -8,6 +8,7 @@ import pytest
 
 from orderflow.local.http_api import build_event
 from orderflow.local.lambda_endpoint import LambdaApiError, page, split_function_name
+from orderflow.local.stack import StackConfig, StackError
 from orderflow.local.template import RouteSpec, read_functions
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -102,3 +103,17 @@ def test_a_page_marker_names_the_last_item_so_new_items_shift_nothing() -> None:
     with pytest.raises(LambdaApiError) as raised:
         page(items, "k", {"MaxItems": ["11"]}, most=10)
     assert raised.value.code == "InvalidParameterValueException"
+
+
+def test_the_lambda_and_emulator_ports_follow_the_api_or_their_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("ORDERFLOW_LAMBDA_PORT", raising=False)
+    monkeypatch.delenv("ORDERFLOW_EMULATOR_PORT", raising=False)
+    assert StackConfig(home=tmp_path, api_port=3000).ports() == (3001, 3002)
+    assert StackConfig(home=tmp_path, api_port=0).ports() == (0, 0)  # all free
+    monkeypatch.setenv("ORDERFLOW_LAMBDA_PORT", "4100")
+    assert StackConfig(home=tmp_path, api_port=3000).ports() == (4100, 3002)
+    monkeypatch.setenv("ORDERFLOW_EMULATOR_PORT", "lambda")
+    with pytest.raises(StackError, match="ORDERFLOW_EMULATOR_PORT=lambda"):
+        StackConfig(home=tmp_path, api_port=3000).ports()
