@@ -232,3 +232,25 @@ def test_errors_are_the_lambda_apis_own(stack: StackProcess) -> None:
     assert raised.value.code == 404
     assert raised.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert json.loads(raised.value.read())["message"] == "Unknown operation"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/2015-03-31/functions",
+        f"/2015-03-31/functions/{WORKFLOW}",
+        f"/2025-12-01/functions/{WORKFLOW}/durable-executions",
+    ],
+)
+def test_no_web_page_reads_the_functions_or_their_executions(
+    stack: StackProcess, path: str
+) -> None:
+    request = urllib.request.Request(
+        stack.endpoints["lambda_url"] + path,
+        headers={"Origin": "http://evil.example"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 403
+    assert raised.value.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert "DurableExecutions" not in raised.value.read().decode()
