@@ -9,7 +9,8 @@ It is what ``AWS_ENDPOINT_URL_LAMBDA`` points at, for the handlers and for you:
   ``DurableExecutionAlreadyStartedException`` (the emulator alone would start a
   second execution);
 - ``Invoke`` of a plain function runs it and returns its output;
-- ``ListFunctions``, ``GetFunction``, ``GetDurableExecution`` and
+- ``ListFunctions``, ``GetFunction``, ``ListAliases``, ``GetAlias``,
+  ``GetDurableExecution`` and
   ``ListDurableExecutionsByFunction`` answer here, in the Lambda API's shapes,
   with the names the functions are deployed under (``orderflow-order-workflow``;
   the template's logical ids stay accepted) and the qualifier an execution was
@@ -64,6 +65,9 @@ log = logging.getLogger("orderflow.local.lambda")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 LIST_FUNCTIONS_PATH = re.compile(r"^/2015-03-31/functions/?$")
 FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)$")
+ALIASES_PATH = re.compile(
+    r"^/2015-03-31/functions/(?P<name>[^/]+)/aliases(?:/(?P<alias>[^/]+))?$"
+)
 EXECUTIONS_PATH = re.compile(
     r"^/2025-12-01/functions/(?P<name>[^/]+)/durable-executions$"
 )
@@ -152,6 +156,17 @@ def configuration(spec: FunctionSpec, qualifier: str = "$LATEST") -> dict[str, A
             "RetentionPeriodInDays": spec.retention_days,
         }
     return config
+
+
+def alias(spec: FunctionSpec, name: str) -> dict[str, Any]:
+    """The ``AliasConfiguration`` of one of the function's aliases: locally each
+    runs the code as it is, ``$LATEST`` (no versions are published)."""
+    return {
+        "AliasArn": function_arn(spec, name),
+        "Name": name,
+        "FunctionVersion": "$LATEST",
+        "Description": "",
+    }
 
 
 def _marker(arn: str) -> str:
@@ -598,6 +613,16 @@ class _Request:
             )
             spec = owner.function(name, qualifier)
             return {"Configuration": configuration(spec, qualifier)}
+        if match := ALIASES_PATH.match(path):
+            spec = owner.function(split_function_name(match["name"], None)[0])
+            if match["alias"]:
+                return alias(
+                    owner.function(spec.function_name, match["alias"]), match["alias"]
+                )
+            aliases, marker = page(
+                [alias(spec, name) for name in spec.aliases], "Name", query, most=10000
+            )
+            return {"Aliases": aliases, **({"NextMarker": marker} if marker else {})}
         if match := EXECUTIONS_PATH.match(path):
             name, qualifier = split_function_name(match["name"], None)
             spec = owner.function(name)

@@ -160,6 +160,25 @@ def test_get_function_answers_for_names_aliases_and_logical_ids(
     )
 
 
+def test_the_alias_live_is_listed_and_got_and_no_other(stack: StackProcess) -> None:
+    client = stack.lambda_client()
+
+    listed = client.list_aliases(FunctionName=WORKFLOW)["Aliases"]
+    got = client.get_alias(FunctionName=WORKFLOW, Name="live")
+
+    assert [(a["Name"], a["AliasArn"]) for a in listed] == [
+        ("live", f"{ARN_PREFIX}{WORKFLOW}:live")
+    ]
+    assert got["AliasArn"] == f"{ARN_PREFIX}{WORKFLOW}:live"
+    assert (
+        client.list_aliases(FunctionName="orderflow-StartOrderFunction")["Aliases"]
+        == []
+    )
+    assert error_of(client.get_alias, FunctionName=WORKFLOW, Name="gone")["code"] == (
+        "ResourceNotFoundException"
+    )
+
+
 def test_executions_are_listed_by_qualifier_status_and_name_page_by_page(
     stack: StackProcess,
 ) -> None:
@@ -211,7 +230,7 @@ def test_errors_are_the_lambda_apis_own(stack: StackProcess) -> None:
     no_function = error_of(
         client.list_durable_executions_by_function, FunctionName="nope"
     )
-    not_served = error_of(client.list_aliases, FunctionName=WORKFLOW)
+    not_served = error_of(client.list_versions_by_function, FunctionName=WORKFLOW)
     bad_page = error_of(
         client.list_durable_executions_by_function, FunctionName=WORKFLOW, MaxItems=5000
     )
