@@ -10,6 +10,8 @@ PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) \
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
+# The AWS CLI (v1, from PyPI) the end-to-end tests drive against the local stack.
+AWSCLI_VENV := .venv-awscli
 # checkov pins its own boto3 and friends: a third environment, for the scanner.
 CHECKOV_VENV := .venv-checkov
 # `sam build` needs the Lambda runtime's python3.13 on PATH (no Docker here).
@@ -40,6 +42,12 @@ $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	@touch $@
+
+$(AWSCLI_VENV)/.installed:
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --upgrade pip
+	$(AWSCLI_VENV)/bin/pip install --quiet awscli
 	@touch $@
 
 $(CHECKOV_VENV)/.installed:
@@ -81,7 +89,7 @@ template: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 build: $(SAM_VENV)/.installed
 	$(SAM_ENV) $(SAM_VENV)/bin/sam build --cached --parallel --build-in-source
 
-pytest: $(BIN)/.installed
+pytest: $(BIN)/.installed $(AWSCLI_VENV)/.installed
 	$(PYTEST) tests
 
 unit: $(BIN)/.installed
@@ -90,7 +98,7 @@ unit: $(BIN)/.installed
 workflow: $(BIN)/.installed
 	$(PYTEST) tests/workflow tests/replay
 
-e2e: $(BIN)/.installed
+e2e: $(BIN)/.installed $(AWSCLI_VENV)/.installed
 	$(PYTEST) tests/e2e
 
 browser: $(BIN)/.installed
@@ -120,4 +128,4 @@ train: $(BIN)/.installed
 	$(BIN)/python -m models.train
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .local .aws-sam build *.egg-info
+	rm -rf $(VENV) $(SAM_VENV) $(AWSCLI_VENV) $(CHECKOV_VENV) .local .aws-sam build *.egg-info

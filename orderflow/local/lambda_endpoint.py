@@ -9,8 +9,17 @@ It is what ``AWS_ENDPOINT_URL_LAMBDA`` points at, for the handlers and for you:
   ``DurableExecutionAlreadyStartedException`` (the emulator alone would start a
   second execution);
 - ``Invoke`` of a plain function runs it and returns its output;
+- ``ListFunctions``, ``GetFunction``, ``ListAliases``, ``GetAlias``,
+  ``GetDurableExecution`` and
+  ``ListDurableExecutionsByFunction`` answer here, in the Lambda API's shapes,
+  with the names the functions are deployed under (``orderflow-order-workflow``;
+  the template's logical ids stay accepted) and the qualifier an execution was
+  invoked with;
 - every other Lambda API call (checkpoints, state, callbacks, history) is passed
-  through to AWS's durable-execution emulator.
+  through to AWS's durable-execution emulator, and a route neither serves is
+  Lambda's ``UnknownOperationException``, never a 500.
+
+The emulator knows each function by its logical id: the endpoint translates.
 
 It is served by waitress (orderflow/local/serving.py), answers only loopback
 host names, and refuses any request that carries an ``Origin``: SDKs and CLIs
@@ -20,6 +29,7 @@ execution or complete a callback.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
@@ -53,8 +63,18 @@ from orderflow.parts.nesting import TOO_DEEP, too_deep
 log = logging.getLogger("orderflow.local.lambda")
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
-CALLBACK_PATH = re.compile(r"^/[^/]+/durable-execution-callbacks/")
+LIST_FUNCTIONS_PATH = re.compile(r"^/2015-03-31/functions/?$")
+FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)$")
+ALIASES_PATH = re.compile(
+    r"^/2015-03-31/functions/(?P<name>[^/]+)/aliases(?:/(?P<alias>[^/]+))?$"
+)
+EXECUTIONS_PATH = re.compile(
+    r"^/2025-12-01/functions/(?P<name>[^/]+)/durable-executions$"
+)
+EXECUTION_PATH = re.compile(r"^/2025-12-01/durable-executions/(?P<arn>[^/]+)$")
 MARKER_HEADER = "X-Dex-Handler-Invoke"
+# How the emulator words a path it has no route for (its UnknownRouteError).
+UNKNOWN_ROUTE = "Unknown path pattern"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 # Lambda's payload limit is 6 MB; checkpoints are capped at 256 KiB.
@@ -63,7 +83,8 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
     name TEXT NOT NULL, function TEXT NOT NULL, payload_sha256 TEXT NOT NULL,
-    arn TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (function, name));
+    arn TEXT NOT NULL, created_at REAL NOT NULL, qualifier TEXT NOT NULL
+    DEFAULT '$LATEST', PRIMARY KEY (function, name));
 CREATE TABLE IF NOT EXISTS invocations (
     id INTEGER PRIMARY KEY, execution_arn TEXT, function TEXT NOT NULL,
     started_at REAL NOT NULL, duration_ms REAL NOT NULL, outcome TEXT NOT NULL);
@@ -105,6 +126,96 @@ def split_function_name(name: str, qualifier: str | None) -> tuple[str, str]:
     return bare, qualifier or (parts[1] if len(parts) > 1 else "$LATEST")
 
 
+def function_arn(spec: FunctionSpec, qualifier: str | None = None) -> str:
+    """The function's ARN under its deployed name, qualified if asked."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{spec.function_name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+def configuration(spec: FunctionSpec, qualifier: str = "$LATEST") -> dict[str, Any]:
+    """The function's ``FunctionConfiguration``, as ListFunctions and GetFunction
+    answer it; an alias's is the version's configuration under the alias's ARN."""
+    config: dict[str, Any] = {
+        "FunctionName": spec.function_name,
+        "FunctionArn": function_arn(
+            spec, None if qualifier == "$LATEST" else qualifier
+        ),
+        "Runtime": spec.runtime,
+        "Handler": spec.handler_name,
+        "Description": spec.description,
+        "Timeout": spec.timeout,
+        "MemorySize": spec.memory_size,
+        "Version": "$LATEST",
+        "PackageType": "Zip",
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+    }
+    if spec.durable:
+        config["DurableConfig"] = {
+            "ExecutionTimeout": spec.execution_timeout,
+            "RetentionPeriodInDays": spec.retention_days,
+        }
+    return config
+
+
+def alias(spec: FunctionSpec, name: str) -> dict[str, Any]:
+    """The ``AliasConfiguration`` of one of the function's aliases: locally each
+    runs the code as it is, ``$LATEST`` (no versions are published)."""
+    return {
+        "AliasArn": function_arn(spec, name),
+        "Name": name,
+        "FunctionVersion": "$LATEST",
+        "Description": "",
+    }
+
+
+def _marker(arn: str) -> str:
+    return base64.urlsafe_b64encode(arn.encode()).decode()
+
+
+def _after_marker(marker: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as e:
+        raise LambdaApiError(
+            400, "InvalidParameterValueException", f"invalid Marker: {marker}"
+        ) from e
+
+
+def _items(query: dict[str, list[str]], default: int, most: int) -> int:
+    raw = (query.get("MaxItems") or [str(default)])[0]
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise LambdaApiError(
+            400,
+            "InvalidParameterValueException",
+            f"MaxItems must be between 1 and {most}, not {raw}",
+        )
+    return int(raw)
+
+
+def page(
+    items: list[dict[str, Any]], key: str, query: dict[str, list[str]], most: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``items`` after the query's ``Marker``, and the next marker.
+
+    The marker names the last item returned, not an offset: an execution
+    started between two pages does not shift the next one.
+    """
+    size = _items(query, default=min(100, most), most=most)
+    start = 0
+    if query.get("Marker"):
+        last = _after_marker(query["Marker"][0])
+        keys = [item[key] for item in items]
+        if last not in keys:
+            raise LambdaApiError(
+                400, "InvalidParameterValueException", "Marker is not of this listing"
+            )
+        start = keys.index(last) + 1
+    chosen = items[start : start + size]
+    more = start + size < len(items)
+    return chosen, _marker(chosen[-1][key]) if more and chosen else None
+
+
 class LambdaEndpoint:
     """The endpoint's state: functions, loaded handlers, the execution-name index."""
 
@@ -119,6 +230,10 @@ class LambdaEndpoint:
         invocation_timeout: int = 900,
     ) -> None:
         self.functions = functions
+        # Deployed names first, logical ids as aliases of them.
+        self.names = {spec.function_name: spec for spec in functions.values()} | {
+            spec.logical_id: spec for spec in functions.values()
+        }
         self.emulator = urlsplit(emulator_url)
         self.db_path = db_path
         self.invocation_timeout = invocation_timeout
@@ -127,6 +242,14 @@ class LambdaEndpoint:
         self._start_lock = threading.Lock()
         with self._db() as db:
             db.executescript(SCHEMA)
+            columns = {
+                row["name"] for row in db.execute("PRAGMA table_info(executions)")
+            }
+            if "qualifier" not in columns:  # a home made before qualifiers were kept
+                db.execute(
+                    "ALTER TABLE executions ADD COLUMN qualifier TEXT NOT NULL"
+                    " DEFAULT '$LATEST'"
+                )
         self.server = LoopbackServer(
             lambda environ, start: _Request(self, environ).serve(start),
             host=host,
@@ -158,12 +281,22 @@ class LambdaEndpoint:
         finally:
             db.close()
 
-    def function(self, name: str) -> FunctionSpec:
-        """The template function called ``name``, or a 404 in Lambda's words."""
-        spec = self.functions.get(name)
+    def function(self, name: str, qualifier: str | None = None) -> FunctionSpec:
+        """The template function called ``name`` (deployed name or logical id),
+        with ``qualifier`` one of its own if given, or a 404 in Lambda's words."""
+        spec = self.names.get(name)
         if spec is None:
             raise LambdaApiError(
-                404, "ResourceNotFoundException", f"Function not found: {name}"
+                404,
+                "ResourceNotFoundException",
+                f"Function not found: arn:aws:lambda:{REGION}:{ACCOUNT_ID}"
+                f":function:{name}",
+            )
+        if qualifier not in (None, "$LATEST", *spec.aliases):
+            raise LambdaApiError(
+                404,
+                "ResourceNotFoundException",
+                f"Function not found: {function_arn(spec, qualifier)}",
             )
         return spec
 
@@ -249,8 +382,9 @@ class LambdaEndpoint:
             arn = self._started_unrecorded(spec, name) if row is not None else None
             if row is None:
                 db.execute(
-                    "INSERT INTO executions VALUES (?, ?, ?, '', ?)",
-                    (name, spec.logical_id, digest, time.time()),
+                    "INSERT INTO executions (name, function, payload_sha256, arn,"
+                    " created_at, qualifier) VALUES (?, ?, ?, '', ?, ?)",
+                    (name, spec.logical_id, digest, time.time(), qualifier),
                 )
             if arn is None:
                 arn = self._start_in_emulator(spec, qualifier, name, payload)
@@ -299,6 +433,93 @@ class LambdaEndpoint:
             if execution.get("DurableExecutionName") == name:
                 return str(execution["DurableExecutionArn"])
         return None
+
+    def invoked_as(
+        self, *, function: str | None = None, arn: str | None = None
+    ) -> dict[str, tuple[str, str]]:
+        """By execution ARN, the function (logical id) and qualifier each
+        execution started through this endpoint was invoked with: those of
+        ``function``, or the one execution ``arn``."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT arn, function, qualifier FROM executions WHERE arn != ''"
+                " AND (:f IS NULL OR function = :f) AND (:a IS NULL OR arn = :a)",
+                {"f": function, "a": arn},
+            ).fetchall()
+        return {row["arn"]: (row["function"], row["qualifier"]) for row in rows}
+
+    def as_invoked(
+        self, execution: dict[str, Any], invoked: dict[str, tuple[str, str]]
+    ) -> dict[str, Any]:
+        """An emulator execution (summary or detail) as Lambda reports it: under
+        the function's deployed name, with the qualifier it was invoked with."""
+        known = invoked.get(execution.get("DurableExecutionArn", ""))
+        if known is None:
+            return execution
+        logical_id, qualifier = known
+        spec = self.functions.get(logical_id)
+        if spec is None:
+            return execution
+        answer = {**execution, "FunctionArn": function_arn(spec, qualifier)}
+        if "Version" in execution:
+            answer["Version"] = qualifier
+        return answer
+
+    def executions_of(
+        self, spec: FunctionSpec, query: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        """Every execution of ``spec`` matching the query's filters, newest first
+        (oldest first with ``ReverseOrder``), as the emulator lists them."""
+        passed = {
+            k: v[0]
+            for k, v in query.items()
+            if k in ("DurableExecutionName", "StartedAfter", "StartedBefore") and v
+        }
+        found: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            params = {
+                **passed,
+                "MaxItems": "1000",
+                **({"Marker": marker} if marker else {}),
+            }
+            status, _, answer = self.forward(
+                "GET",
+                f"/2025-12-01/functions/{quote(spec.logical_id)}/durable-executions"
+                f"?{urlencode(params)}",
+                {},
+                b"",
+            )
+            if status != 200:
+                raise LambdaApiError(
+                    502, "ServiceException", answer.decode(errors="replace")
+                )
+            listed = json.loads(answer)
+            found += listed.get("DurableExecutions", [])
+            marker = listed.get("NextMarker")
+            if not marker:
+                break
+        name = passed.get("DurableExecutionName")
+        statuses = set(query.get("Statuses", []))
+        qualifier = query["Qualifier"][0] if query.get("Qualifier") else None
+        invoked = self.invoked_as(function=spec.logical_id)
+        chosen = [
+            self.as_invoked(e, invoked)
+            for e in found
+            if (name is None or e.get("DurableExecutionName") == name)
+            and (not statuses or e.get("Status") in statuses)
+            and (
+                qualifier is None
+                or invoked.get(e["DurableExecutionArn"], ("", "$LATEST"))[1]
+                == qualifier
+            )
+        ]
+        oldest_first = (query.get("ReverseOrder") or ["false"])[0].lower() == "true"
+        chosen.sort(
+            key=lambda e: (e.get("StartTimestamp") or 0, e["DurableExecutionArn"]),
+            reverse=not oldest_first,
+        )
+        return chosen
 
     def forward(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -353,6 +574,10 @@ class _Request:
         match = INVOKE_PATH.match(path)
         if self.command == "POST" and match:
             return self._invoke(match["name"], parse_qs(query), body)
+        if self.command == "GET":
+            served = self._served_here(path, parse_qs(query))
+            if served is not None:
+                return _json(200, served)
         if self.command not in ("GET", "POST", "PUT", "DELETE"):
             raise LambdaApiError(501, "UnsupportedMethod", f"no {self.command} here")
         headers = {
@@ -360,8 +585,56 @@ class _Request:
         }
         uri = f"{path}?{query}" if query else path
         # ``respond`` drops the emulator's hop-by-hop headers, as for every answer.
-        answer = self.owner.forward(self.command, uri, headers, body)
-        return _lambda_error(answer) if CALLBACK_PATH.match(path) else answer
+        answer = _lambda_error(self.owner.forward(self.command, uri, headers, body))
+        if answer[0] == 200 and self.command == "GET" and EXECUTION_PATH.match(path):
+            execution = json.loads(answer[2])
+            invoked = self.owner.invoked_as(arn=execution.get("DurableExecutionArn"))
+            return _json(200, self.owner.as_invoked(execution, invoked))
+        return answer
+
+    def _served_here(
+        self, path: str, query: dict[str, list[str]]
+    ) -> dict[str, Any] | None:
+        """The Lambda API's reads of functions and their executions, or None."""
+        owner = self.owner
+        if LIST_FUNCTIONS_PATH.match(path):
+            listed = sorted(
+                (configuration(spec) for spec in owner.functions.values()),
+                key=lambda c: str(c["FunctionName"]),
+            )
+            functions, marker = page(listed, "FunctionName", query, most=50)
+            return {
+                "Functions": functions,
+                **({"NextMarker": marker} if marker else {}),
+            }
+        if match := FUNCTION_PATH.match(path):
+            name, qualifier = split_function_name(
+                match["name"], query["Qualifier"][0] if query.get("Qualifier") else None
+            )
+            spec = owner.function(name, qualifier)
+            return {"Configuration": configuration(spec, qualifier)}
+        if match := ALIASES_PATH.match(path):
+            spec = owner.function(split_function_name(match["name"], None)[0])
+            if match["alias"]:
+                return alias(
+                    owner.function(spec.function_name, match["alias"]), match["alias"]
+                )
+            aliases, marker = page(
+                [alias(spec, name) for name in spec.aliases], "Name", query, most=10000
+            )
+            return {"Aliases": aliases, **({"NextMarker": marker} if marker else {})}
+        if match := EXECUTIONS_PATH.match(path):
+            name, qualifier = split_function_name(match["name"], None)
+            spec = owner.function(name)
+            if qualifier != "$LATEST" and not query.get("Qualifier"):
+                query = {**query, "Qualifier": [qualifier]}
+            executions = owner.executions_of(spec, query)
+            chosen, marker = page(executions, "DurableExecutionArn", query, most=1000)
+            return {
+                "DurableExecutions": chosen,
+                **({"NextMarker": marker} if marker else {}),
+            }
+        return None
 
     def _invoke(
         self, raw_name: str, query: dict[str, list[str]], body: bytes
@@ -370,14 +643,16 @@ class _Request:
         name, qualifier = split_function_name(
             raw_name, qualifiers[0] if qualifiers else None
         )
-        spec = self.owner.function(name)
+        handler_invoke = self.headers.get(MARKER_HEADER.lower(), "").lower() == "true"
+        # The emulator invokes handlers by logical id, with whatever qualifier it
+        # was started with; anyone else names a function and one of its own.
+        spec = self.owner.function(name, None if handler_invoke else qualifier)
         if too_deep(body):
             # Parsed as it is, by the emulator (a start's input) or here (an
             # event), it would recurse past Python's limit: a 500, not a refusal.
             raise LambdaApiError(
                 400, "InvalidRequestContentException", f"the payload {TOO_DEEP}"
             )
-        handler_invoke = self.headers.get(MARKER_HEADER.lower(), "").lower() == "true"
         if spec.durable and not handler_invoke:
             arn = self.owner.start_execution(
                 spec, qualifier, self.headers.get("x-amz-durable-execution-name"), body
@@ -414,18 +689,28 @@ def _lambda_error(
     The emulator names its error only in the body's ``Type``, which boto3 does
     not read: a refused callback (``ResourceNotFoundException`` for an ended
     execution, orderflow/local/status_events.py) would reach the callback
-    adapter as a bare 404 instead of the exception Lambda raises.
+    adapter as a bare 404 instead of the exception Lambda raises. A route the
+    emulator does not serve is Lambda's answer to an unknown operation.
     """
     status, headers, body = answer
     if status < 400 or any(k.lower() == "x-amzn-errortype" for k, _ in headers):
         return answer
     try:
-        code = json.loads(body).get("Type")
+        parsed = json.loads(body)
+        code = parsed.get("Type")
     except (ValueError, AttributeError):
         return answer
+    if UNKNOWN_ROUTE in json.dumps(parsed):
+        return _error(
+            LambdaApiError(404, "UnknownOperationException", "Unknown operation")
+        )
     if not isinstance(code, str) or not code.endswith("Exception"):
         return answer
     return status, [*headers, ("x-amzn-ErrorType", code)], body
+
+
+def _json(status: int, data: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps(data).encode()
 
 
 def _error(e: LambdaApiError) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -48,6 +48,29 @@ class StackError(Exception):
     """The local stack could not start."""
 
 
+# Where the Lambda endpoint and the emulator listen by default: next to the API.
+LAMBDA_PORT_OFFSET, EMULATOR_PORT_OFFSET = 1, 2
+
+
+def _port_setting(name: str) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) > 65535:
+        raise StackError(f"{name}={raw} is not a port number")
+    return int(raw)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on ``host:port``."""
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+        return False
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
@@ -88,12 +111,30 @@ class StackConfig:
     api_port: int = field(
         default_factory=lambda: int(os.environ.get("ORDERFLOW_PORT", 3000))
     )
-    lambda_port: int = 0
-    emulator_port: int = 0
+    # Unset: ORDERFLOW_LAMBDA_PORT and ORDERFLOW_EMULATOR_PORT, else the API's
+    # port plus 1 and plus 2, so they survive a restart (with the API on a
+    # free port, port 0, they take free ports too).
+    lambda_port: int | None = None
+    emulator_port: int | None = None
     # Fast-forward durable waits and retry back-offs (tests); approvals still wait.
     skip_time: bool = False
     # Extra settings for the handlers (ORDERFLOW_* variables).
     env: dict[str, str] = field(default_factory=dict)
+
+    def ports(self) -> tuple[int, int]:
+        """The Lambda endpoint's and the emulator's ports (0: any free one)."""
+
+        def port(explicit: int | None, setting: str, offset: int) -> int:
+            if explicit is None:
+                explicit = _port_setting(setting)
+            if explicit is not None:
+                return explicit
+            return self.api_port + offset if self.api_port else 0
+
+        return (
+            port(self.lambda_port, "ORDERFLOW_LAMBDA_PORT", LAMBDA_PORT_OFFSET),
+            port(self.emulator_port, "ORDERFLOW_EMULATOR_PORT", EMULATOR_PORT_OFFSET),
+        )
 
 
 @dataclass(frozen=True)
@@ -128,6 +169,7 @@ class LocalStack:
         self.emulator: subprocess.Popen[bytes] | None = None
         self.lambda_endpoint: LambdaEndpoint | None = None
         self.http_api: HttpApi | None = None
+        self.emulator_port = 0
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -143,7 +185,7 @@ class LocalStack:
         return Endpoints(
             api_url=self.http_api.url,
             lambda_url=self.lambda_endpoint.url,
-            emulator_url=f"http://{self.config.host}:{self.config.emulator_port}",
+            emulator_url=f"http://{self.config.host}:{self.emulator_port}",
             pid=os.getpid(),
         )
 
@@ -156,15 +198,29 @@ class LocalStack:
         if not cfg.template.exists():
             raise StackError(f"no template at {cfg.template}")
         self.functions = read_functions(cfg.template)
-        cfg.emulator_port = cfg.emulator_port or free_port(cfg.host)
-        emulator_url = f"http://{cfg.host}:{cfg.emulator_port}"
-        self.lambda_endpoint = LambdaEndpoint(
-            self.functions,
-            emulator_url=emulator_url,
-            db_path=cfg.home / "lambda.db",
-            host=cfg.host,
-            port=cfg.lambda_port,
-        )
+        lambda_port, emulator_port = cfg.ports()
+        if emulator_port and port_in_use(cfg.host, emulator_port):
+            raise StackError(
+                f"cannot listen on {cfg.host}:{emulator_port} for the durable "
+                "emulator: the port is in use; set ORDERFLOW_EMULATOR_PORT to "
+                "another port (or ORDERFLOW_PORT to move all three)"
+            )
+        self.emulator_port = emulator_port or free_port(cfg.host)
+        emulator_url = f"http://{cfg.host}:{self.emulator_port}"
+        try:
+            self.lambda_endpoint = LambdaEndpoint(
+                self.functions,
+                emulator_url=emulator_url,
+                db_path=cfg.home / "lambda.db",
+                host=cfg.host,
+                port=lambda_port,
+            )
+        except OSError as e:
+            raise StackError(
+                f"cannot listen on {cfg.host}:{lambda_port} for the Lambda "
+                f"endpoint ({e.strerror}); set ORDERFLOW_LAMBDA_PORT to another "
+                "port (or ORDERFLOW_PORT to move all three)"
+            ) from e
         try:
             outbox = OutboxPage(f"sqlite:{cfg.home / 'orderflow.db'}")
             self.http_api = HttpApi(
@@ -177,8 +233,8 @@ class LocalStack:
         except OSError as e:
             self.lambda_endpoint.stop()
             raise StackError(
-                f"cannot listen on {cfg.host}:{cfg.api_port} ({e.strerror}); "
-                "set ORDERFLOW_PORT to another port"
+                f"cannot listen on {cfg.host}:{cfg.api_port} for the HTTP API "
+                f"({e.strerror}); set ORDERFLOW_PORT to another port"
             ) from e
         self._set_handler_environment()
         # The endpoint serves first: on start the emulator re-drives unfinished
@@ -261,7 +317,7 @@ class LocalStack:
             "--host",
             cfg.host,
             "--port",
-            str(cfg.emulator_port),
+            str(self.emulator_port),
             "--lambda-endpoint",
             self.lambda_endpoint.url,
             "--region",

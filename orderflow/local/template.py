@@ -17,6 +17,9 @@ import yaml
 
 from orderflow.monitoring.events import STATUS_CHANGE
 
+# The local stack's stand-in for ${AWS::StackName}: `sam deploy`'s default name.
+STACK_NAME = "orderflow"
+
 
 class _CfnLoader(yaml.SafeLoader):
     """A YAML loader that keeps CloudFormation's short tags (!Ref, !Sub...) as dicts."""
@@ -76,6 +79,14 @@ class FunctionSpec:
     routes: tuple[RouteSpec, ...]
     # An EventBridge rule feeds it Lambda's durable execution status changes.
     status_changes: bool = False
+    # The name it is deployed under (FunctionName), and its aliases.
+    function_name: str = ""
+    aliases: tuple[str, ...] = ()
+    handler_name: str = ""
+    description: str = ""
+    runtime: str = ""
+    timeout: int = 3
+    memory_size: int = 128
 
     def load_handler(self) -> Callable[[Any, Any], Any]:
         """Import the handler module and return its entry point."""
@@ -100,14 +111,32 @@ def _takes_status_changes(event: dict[str, Any]) -> bool:
     return STATUS_CHANGE in kinds
 
 
-def read_functions(template_path: Path) -> dict[str, FunctionSpec]:
+def deployed_name(value: Any, logical_id: str, stack_name: str) -> str:
+    """The function's name once deployed as ``stack_name``.
+
+    ``!Sub ${AWS::StackName}-order-workflow`` gives ``orderflow-order-workflow``;
+    a function with no FunctionName gets CloudFormation's ``STACK-LogicalId-SUFFIX``
+    without the random suffix, which only CloudFormation can know.
+    """
+    if value is None:
+        return f"{stack_name}-{logical_id}"
+    text = value.get("Fn::Sub") if isinstance(value, dict) else value
+    if not isinstance(text, str):
+        raise ValueError(f"{logical_id}: FunctionName {value!r} is not a name or !Sub")
+    return text.replace("${AWS::StackName}", stack_name)
+
+
+def read_functions(
+    template_path: Path, stack_name: str = STACK_NAME
+) -> dict[str, FunctionSpec]:
     """Every AWS::Serverless::Function in the template, by logical id."""
     template = load_template(template_path)
+    defaults = template.get("Globals", {}).get("Function", {})
     functions: dict[str, FunctionSpec] = {}
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        props = resource.get("Properties", {})
+        props = {**defaults, **resource.get("Properties", {})}
         code_uri = str(props["CodeUri"]).strip("/")
         module_file, _, attribute = str(props["Handler"]).rpartition(".")
         module = ".".join([*Path(code_uri).parts, module_file])
@@ -132,5 +161,16 @@ def read_functions(template_path: Path) -> dict[str, FunctionSpec]:
             status_changes=any(
                 _takes_status_changes(e) for e in props.get("Events", {}).values()
             ),
+            function_name=deployed_name(
+                props.get("FunctionName"), logical_id, stack_name
+            ),
+            aliases=(str(props["AutoPublishAlias"]),)
+            if props.get("AutoPublishAlias")
+            else (),
+            handler_name=str(props["Handler"]),
+            description=str(props.get("Description", "")),
+            runtime=str(props.get("Runtime", "")),
+            timeout=int(props.get("Timeout", 3)),
+            memory_size=int(props.get("MemorySize", 128)),
         )
     return functions

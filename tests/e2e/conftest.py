@@ -38,6 +38,9 @@ class StackProcess:
     own_group: bool = False
     process: subprocess.Popen[bytes] | None = None
     endpoints: dict[str, Any] = field(default_factory=dict)
+    # The HTTP API's port; 0 (any free port) puts the other two on free ports too,
+    # so stacks started in parallel never collide.
+    port: int = 0
 
     def start(self) -> None:
         """Start the stack and wait until /health answers."""
@@ -54,7 +57,7 @@ class StackProcess:
                 str(self.home),
                 "up",
                 "--port",
-                "0",
+                str(self.port),
                 "--no-samples",
                 "--skip-time",
             ],

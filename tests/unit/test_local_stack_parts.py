@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from orderflow.local.http_api import build_event
-from orderflow.local.lambda_endpoint import split_function_name
+from orderflow.local.lambda_endpoint import LambdaApiError, page, split_function_name
+from orderflow.local.stack import StackConfig, StackError
 from orderflow.local.template import RouteSpec, read_functions
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -73,3 +74,46 @@ def test_requests_become_http_api_v2_events() -> None:
     assert event["queryStringParameters"] == {"verbose": "1"}
     assert event["requestContext"]["http"]["method"] == "GET"
     assert event["isBase64Encoded"] is True and event["body"] == "//4="
+
+
+def test_functions_carry_their_deployed_names_and_aliases() -> None:
+    functions = read_functions(TEMPLATE, stack_name="shop")
+
+    assert functions["OrderWorkflowFunction"].function_name == "shop-order-workflow"
+    assert functions["OrderWorkflowFunction"].aliases == ("live",)
+    assert functions["ApprovalApiFunction"].function_name == "shop-approval-api"
+    # No FunctionName: CloudFormation's STACK-LogicalId, without its suffix.
+    assert functions["StartOrderFunction"].function_name == "shop-StartOrderFunction"
+    assert functions["StartOrderFunction"].aliases == ()
+    assert read_functions(TEMPLATE)["OrderWorkflowFunction"].function_name == (
+        "orderflow-order-workflow"
+    )
+
+
+def test_a_page_marker_names_the_last_item_so_new_items_shift_nothing() -> None:
+    items = [{"k": name} for name in "abcde"]
+
+    first, marker = page(items, "k", {"MaxItems": ["2"]}, most=10)
+    assert [i["k"] for i in first] == ["a", "b"] and marker
+    grown = [{"k": "new"}, *items]  # started between two pages, listed first
+    second, marker = page(grown, "k", {"MaxItems": ["2"], "Marker": [marker]}, most=10)
+    assert [i["k"] for i in second] == ["c", "d"] and marker
+    last, marker = page(grown, "k", {"MaxItems": ["2"], "Marker": [marker]}, most=10)
+    assert [i["k"] for i in last] == ["e"] and marker is None
+    with pytest.raises(LambdaApiError) as raised:
+        page(items, "k", {"MaxItems": ["11"]}, most=10)
+    assert raised.value.code == "InvalidParameterValueException"
+
+
+def test_the_lambda_and_emulator_ports_follow_the_api_or_their_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("ORDERFLOW_LAMBDA_PORT", raising=False)
+    monkeypatch.delenv("ORDERFLOW_EMULATOR_PORT", raising=False)
+    assert StackConfig(home=tmp_path, api_port=3000).ports() == (3001, 3002)
+    assert StackConfig(home=tmp_path, api_port=0).ports() == (0, 0)  # all free
+    monkeypatch.setenv("ORDERFLOW_LAMBDA_PORT", "4100")
+    assert StackConfig(home=tmp_path, api_port=3000).ports() == (4100, 3002)
+    monkeypatch.setenv("ORDERFLOW_EMULATOR_PORT", "lambda")
+    with pytest.raises(StackError, match="ORDERFLOW_EMULATOR_PORT=lambda"):
+        StackConfig(home=tmp_path, api_port=3000).ports()
