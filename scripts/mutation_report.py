@@ -6,8 +6,10 @@ a time, niced and with few children (the machine is shared), from a fresh
 ``mutants/`` unless ``--keep``; mutmut then runs, for each mutant, only the
 tests that reach the function it changed. The report reads mutmut's results
 (``mutants/**/*.py.meta``) and sets aside the equivalent mutants listed in
-mutation/equivalent.txt, each with the reason no test can tell it apart. A
-mutant counts as killed when a test failed or timed out under it.
+mutation/equivalent.txt, each with the code it mutates to (a mutant renumbered
+by a change to its module no longer matches, and is reported) and the reason no
+test can tell it apart. A mutant counts as killed when a test failed or timed
+out under it.
 
 Exit status 1 when a module scores under ``--min`` (95 by default), when a
 listed equivalent is killed (then it was not equivalent) or no longer exists.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -58,18 +61,46 @@ def modules() -> list[str]:
     return [p.removesuffix(".py").replace("/", ".") for p in config["only_mutate"]]
 
 
-def equivalents(path: Path = EQUIVALENT) -> dict[str, str]:
-    """``mutant name: reason`` lines (``#`` starts a comment line)."""
-    found: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, _, reason = line.partition(":")
-        if not reason.strip():
-            raise SystemExit(f"{path}: {name} needs a reason")
-        found[name.strip()] = reason.strip()
+@dataclass(frozen=True)
+class Equivalent:
+    """A mutant no test can tell apart: what it changes to, and why."""
+
+    name: str
+    mutant: str  # code the mutant has: catches a renumbered mutant
+    why: str
+
+
+def equivalents(path: Path = EQUIVALENT) -> dict[str, Equivalent]:
+    """Blocks of a name line, then ``mutant:`` and ``why:`` lines (``#`` comments)."""
+    found: dict[str, Equivalent] = {}
+    text = "\n".join(
+        line for line in path.read_text().splitlines() if not line.startswith("#")
+    )
+    for block in filter(None, (b.strip() for b in text.split("\n\n"))):
+        name, *rest = block.splitlines()
+        fields = dict(line.strip().partition(": ")[::2] for line in rest)
+        if not fields.get("mutant") or not fields.get("why"):
+            raise SystemExit(f"{path}: {name} needs a 'mutant:' and a 'why:' line")
+        found[name] = Equivalent(name, fields["mutant"], fields["why"])
     return found
+
+
+def mutant_code(name: str) -> str | None:
+    """The source of mutant ``name`` as mutmut wrote it in mutants/, or None."""
+    module, _, function = name.rpartition(".")
+    source = ROOT / "mutants" / (module.replace(".", "/") + ".py")
+    lines = source.read_text().splitlines() if source.exists() else []
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(f"def {function}("):
+            indent = len(line) - len(line.lstrip())
+            body = [line]
+            for after in lines[i + 1 :]:
+                ends = re.match(rf"^\s{{0,{indent}}}[\w@]", after)
+                if ends:
+                    break
+                body.append(after)
+            return " ".join(" ".join(body).split())
+    return None
 
 
 def exit_codes(module: str) -> dict[str, int | None]:
@@ -81,7 +112,7 @@ def exit_codes(module: str) -> dict[str, int | None]:
     return codes
 
 
-def score(module: str, equivalent: dict[str, str]) -> Score:
+def score(module: str, equivalent: dict[str, Equivalent]) -> Score:
     """Sort ``module``'s mutants by outcome, the equivalent ones aside."""
     result = Score(module)
     for name, code in sorted(exit_codes(module).items()):
@@ -161,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in wrong:
         print(f"listed as equivalent but a test kills it: {name}", file=sys.stderr)
         failed = True
+    for name in sorted(known):
+        code = mutant_code(name) or ""
+        if " ".join(equivalent[name].mutant.split()) not in code:
+            print(f"{name} no longer reads as listed: renumbered?", file=sys.stderr)
+            failed = True
     print("see a mutant: python -m mutmut show NAME")
     return 1 if failed else 0
 

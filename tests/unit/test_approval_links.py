@@ -254,7 +254,9 @@ def test_bad_forms_say_what_is_wrong(fields: dict[str, str], message: str) -> No
 def test_a_comment_of_exactly_the_limit_is_kept_whole() -> None:
     comment = "x" * MAX_COMMENT_CHARS
 
-    form = parse_decision({"decision": "reject", "comment": f" {comment} "}, make_link())
+    form = parse_decision(
+        {"decision": "reject", "comment": f" {comment} "}, make_link()
+    )
 
     assert form == DecisionForm(Decision.REJECT, comment)
 
