@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -134,12 +135,16 @@ def run(module: str, max_children: int) -> None:
     command = [sys.executable, "-m", "mutmut", "run", "--max-children"]
     command += [str(max_children), f"{module}.*"]
     print(f"mutmut: {module}", flush=True)
+    # A test that starts a Python of its own (scripts/openapi.py) imports the
+    # mutated tree too, not an installed copy of the package.
+    path = [str(ROOT / "mutants"), *filter(None, [os.environ.get("PYTHONPATH")])]
     done = subprocess.run(  # noqa: S603 - a fixed argv, no shell
         ["nice", "-n", "15", *command],  # noqa: S607 - nice from PATH, as make does
         cwd=ROOT,
         check=False,
         capture_output=True,
         text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
     )
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
