@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         if not args.keep:
             shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        # There before mutmut starts, or its Python skips it on PYTHONPATH.
+        (ROOT / "mutants").mkdir(exist_ok=True)
         for module in names:
             run(module, args.max_children)
 
