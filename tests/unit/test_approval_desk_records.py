@@ -17,14 +17,21 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from orderflow.adapters.lambda_callbacks import CallbackAlreadyClosedError
-from orderflow.parts.approvals.desk import ApprovalDesk, Client, redeliver_interrupted
+from orderflow.parts.approvals.desk import (
+    GONE,
+    ApprovalDesk,
+    Client,
+    redeliver_interrupted,
+)
 from orderflow.parts.approvals.links import token_hash
 from orderflow.parts.approvals.mail import links_in
+from orderflow.parts.approvals.pages import Page
 from orderflow.parts.approvals.steps import request_approval
+from orderflow.parts.ending import ENDED, close_subject
 from orderflow.processes.orders.approval import WORDING, order_subject
 from orderflow.processes.orders.deps import Deps
-from orderflow.registry import approval_views
-from tests.unit.test_approval_desk import ME, deps, desk_for, form
+from orderflow.registry import ORDERS, approval_views
+from tests.unit.test_approval_desk import ME, deps, desk_for, form, gone_lambda
 from tests.utils.approvals import SECRET, RecordingCallbacks, waiting_order
 from tests.utils.crash import ProcessKilled
 from tests.utils.orders import high_risk_order
@@ -436,3 +443,116 @@ def test_the_page_names_the_model_the_time_left_and_the_comment_limit(
     assert '<span class="mono">0123456789ab</span>' in body
     assert '<span class="pill">5 min left</span>' in body
     assert 'maxlength="1000"' in body
+
+
+STOPPED = "an operator stopped its processing"
+DID_NOT_COUNT = " Your decision did not take effect."
+
+
+def stop(deps: Deps, order_id: str = "ORD-P") -> None:
+    """An operator stops the order's execution: the subject closes, links void."""
+    at = datetime.now(UTC).isoformat()
+    close_subject(
+        deps.store, order_id, process=ORDERS, ending="STOPPED", reason="x", at=at
+    )
+
+
+def closed_detail(page: Page) -> str:
+    """The closed page's line of detail."""
+    assert page.status == 410 and "This request was closed" in page.body
+    return page.body.split('<p class="muted">', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_closed_subjects_page_says_what_was_closed_and_only_a_post_did_not_count(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    fields = form(deps, token)
+    # Closed, its approval still PENDING: the voiding has not run yet.
+    at = datetime.now(UTC).isoformat()
+    deps.store.end_subject(
+        "ORD-P", ORDERS.failed, terminal=ORDERS.terminal, at=at,
+        detail={ENDED: "STOPPED", "reason": "x"},
+    )  # fmt: skip
+    desk = desk_for(deps, RecordingCallbacks())
+
+    seen = desk.view(token)
+    posted = desk.decide(token, fields, ME)
+
+    said = f"The order ORD-P was closed: {STOPPED}."
+    assert closed_detail(seen) == said
+    assert closed_detail(posted) == said + DID_NOT_COUNT
+    refused = deps.store.list_audit("ORD-P")[-1]
+    assert (refused.action, refused.detail["reason"]) == ("refused", "subject closed")
+
+
+def test_a_closed_subject_of_a_kind_without_a_page_is_called_a_request(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    stop(deps)
+    desk = ApprovalDesk(deps.store, RecordingCallbacks(), secret=SECRET, views={})
+
+    assert (
+        closed_detail(desk.view(token)) == f"The request ORD-P was closed: {STOPPED}."
+    )
+
+
+def test_the_loser_of_a_race_with_an_operators_stop_sees_the_closed_page(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    fields = form(deps, token)
+    calls = RecordingCallbacks()
+    desk = ApprovalDesk(
+        LosesTheRace(deps.store, lambda: stop(deps)),  # type: ignore[arg-type]
+        calls,
+        secret=SECRET,
+        views=approval_views(),
+    )
+
+    page = desk.decide(token, fields, ME)
+
+    assert closed_detail(page) == f"The order ORD-P was closed: {STOPPED}." + (
+        DID_NOT_COUNT
+    )
+    assert calls.succeeded == []
+
+
+class StoppedMeanwhile(RecordingCallbacks):
+    """The order is stopped while its callback is being completed."""
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__()
+        self.deps = deps
+
+    def succeed(self, callback_id: str, result: dict[str, Any]) -> None:
+        stop(self.deps)
+        raise CallbackAlreadyClosedError("closed with its execution")
+
+
+def test_a_decision_whose_subject_closed_meanwhile_says_it_did_not_count(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+
+    page = desk_for(deps, StoppedMeanwhile(deps)).decide(token, form(deps, token), ME)
+
+    assert closed_detail(page) == f"The order ORD-P was closed: {STOPPED}." + (
+        DID_NOT_COUNT
+    )
+
+
+def test_a_decision_for_an_execution_that_is_gone_is_undone_saying_why(
+    deps: Deps,
+) -> None:
+    token = waiting_order(deps)
+    callbacks, stub = gone_lambda()
+    desk = ApprovalDesk(deps.store, callbacks, secret=SECRET, views=approval_views())
+
+    with stub:
+        desk.decide(token, form(deps, token), ME)
+
+    (approval,) = deps.store.list_approvals(subject_id="ORD-P")
+    assert (approval.status, approval.comment) == ("EXPIRED", GONE)
+    assert deps.store.list_audit("ORD-P")[-1].detail["reason"] == GONE
