@@ -10,9 +10,11 @@ import pytest
 
 from orderflow.domain.records import ApprovalLink, ApprovalRequest
 from orderflow.parts.approvals.links import (
+    MAX_COMMENT_CHARS,
     TOKEN_BYTES,
     TOKEN_LENGTH,
     Decision,
+    DecisionForm,
     InvalidDecisionError,
     LinkState,
     callback_result,
@@ -92,6 +94,21 @@ def test_malformed_tokens_are_not_well_formed(bad: str) -> None:
     assert not is_well_formed(bad)
 
 
+def test_the_token_format_is_pinned_by_known_answers() -> None:
+    # Links sit in mailboxes across deploys, and the CSRF value must match on
+    # every instance of a rolling deploy: a change to either derivation (salt,
+    # checksum length, padding) would turn live links into "damaged" ones.
+    token = mint_token(bytes(range(TOKEN_BYTES)))
+    link = make_link(token_hash=token_hash(token))
+
+    assert token == "AAECAwQFBgcICQoLDA0ODxAREhMUFRYX" + "gYjF"
+    assert token_hash(token) == (
+        "a0423ec89a2a7d18b72502fbed6950c5751a45f7b764a3b1890973b6a4c1161e"
+    )
+    # HMAC-SHA256 of salt, token hash, newline, approver; base64url, unpadded.
+    assert csrf_value(SECRET, link) == "4g_S8FsMqrpZQh7BvFBXe9YDS7YVnhNMGFEOYQEy2Z8"
+
+
 def test_the_store_key_is_a_sha256_that_does_not_contain_the_token() -> None:
     token = mint_token(bytes(range(TOKEN_BYTES)))
 
@@ -127,6 +144,18 @@ def test_a_link_expires_before_its_callback_times_out(timeout: int) -> None:
 
 
 @pytest.mark.parametrize(
+    ("timeout", "margin"),
+    [(10, 1), (300, 30), (599, 59.9), (600, 60), (3600, 60), (86400, 60)],
+)
+def test_a_link_stops_a_tenth_of_its_time_out_early_at_most_a_minute(
+    timeout: int, margin: float
+) -> None:
+    expected = NOW + timedelta(seconds=timeout) - timedelta(seconds=margin)
+
+    assert link_expiry(NOW, timeout) == expected
+
+
+@pytest.mark.parametrize(
     ("approval", "at", "state"),
     [
         (make_approval(), NOW, LinkState.OPEN),
@@ -153,7 +182,11 @@ def test_an_unknown_link_is_unknown_whatever_the_approval() -> None:
     [
         (-5, "no time"),
         (0, "no time"),
+        (1, "1 s"),
         (45, "45 s"),
+        (59, "59 s"),
+        (60, "1 min"),
+        (3600, "1 h 0 min"),
         (600, "10 min"),
         (7500, "2 h 5 min"),
     ],
@@ -202,13 +235,30 @@ def test_a_rejection_is_a_result_with_approved_false() -> None:
     ("fields", "message"),
     [
         ({}, "choose Approve or Reject"),
+        ({"decision": ""}, "choose Approve or Reject"),
         ({"decision": "maybe"}, "choose Approve or Reject"),
-        ({"decision": "approve", "comment": "x" * 1001}, "the limit is 1000"),
+        (
+            {"decision": "approve", "comment": "x" * 1001},
+            "the comment is 1001 characters; the limit is 1000",
+        ),
     ],
 )
 def test_bad_forms_say_what_is_wrong(fields: dict[str, str], message: str) -> None:
-    with pytest.raises(InvalidDecisionError, match=message):
+    # The page shows the message as it is: "Not recorded: <message>."
+    with pytest.raises(InvalidDecisionError) as raised:
         parse_decision(fields, make_link())
+
+    assert str(raised.value) == message
+
+
+def test_a_comment_of_exactly_the_limit_is_kept_whole() -> None:
+    comment = "x" * MAX_COMMENT_CHARS
+
+    form = parse_decision(
+        {"decision": "reject", "comment": f" {comment} "}, make_link()
+    )
+
+    assert form == DecisionForm(Decision.REJECT, comment)
 
 
 def test_a_decision_outside_the_links_scope_is_refused() -> None:

@@ -6,7 +6,13 @@ import pytest
 
 from orderflow.domain.records import Effect
 from orderflow.domain.shipping import ShipmentStatus as S
-from orderflow.processes.orders.ledger import Books, Repair, RepairKind, check_books
+from orderflow.processes.orders.ledger import (
+    Books,
+    Repair,
+    RepairKind,
+    Shipment,
+    check_books,
+)
 
 TOTAL, UNITS = 6499, 3
 
@@ -136,3 +142,44 @@ def test_a_parcel_not_delivered_is_unrepairable(status: str) -> None:
 
     assert repairs == ()
     assert unrepairable == problems == (f"shipment ship not delivered ({status})",)
+
+
+def test_cancelled_and_returned_parcels_are_not_live_only_a_delivery_delivers() -> None:
+    books = Books.from_effects(
+        fulfilled(
+            fx("ship#2", "shipping.create", qty=1, ref="SBX-B"),
+            fx("ship#2:cancel", "shipping.cancel", qty=-1, ref="SBX-B"),
+            fx("ship#3", "shipping.create", qty=1, ref="SBX-C"),
+            fx("ship#3:in_transit", "shipping.in_transit", ref="SBX-C"),
+            fx("ship#3:returned", "shipping.returned", qty=-1, ref="SBX-C"),
+        )
+    )
+
+    assert books.shipments == (
+        Shipment("ship", "SBX-A", live=True, delivered=True),
+        Shipment("ship#2", "SBX-B", live=False, delivered=False),
+        Shipment("ship#3", "SBX-C", live=False, delivered=False),
+    )
+    assert books.live_shipments == ("ship",)
+
+
+def test_a_second_live_parcel_is_named_in_the_problem() -> None:
+    problems, _, unrepairable = check(
+        fulfilled(fx("ship#dup", "shipping.create", qty=1, ref="SBX-B"))
+    )
+
+    assert problems == ("2 live shipments, expected 1",)
+    assert unrepairable == ()
+
+
+def test_a_delivered_parcel_missing_from_the_shipping_ledger_is_unrepairable() -> None:
+    # The carrier says "delivered", but the ledger has no live parcel of that
+    # key (its creation was never recorded, or it was cancelled since).
+    missing = [e for e in fulfilled() if e.idempotency_key != "ship"]
+    cancelled = fulfilled(fx("ship:cancel", "shipping.cancel", qty=-1, ref="SBX-A"))
+
+    for effects in (missing, cancelled):
+        problems, repairs, unrepairable = check(effects, S.DELIVERED)
+
+        text = "delivered shipment ship is not in the shipping ledger"
+        assert (problems, repairs, unrepairable) == ((text,), (), (text,))

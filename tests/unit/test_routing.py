@@ -86,8 +86,35 @@ def test_reject_from_101_never_rejects() -> None:
     ],
 )
 def test_thresholds_that_do_not_rise_are_refused(thresholds: dict[str, int]) -> None:
-    with pytest.raises(ValueError, match="thresholds must rise"):
+    with pytest.raises(ValueError) as refused:
         RoutingPolicy(**thresholds)
+
+    assert str(refused.value) == (
+        "routing thresholds must rise: 0 < one_approver_from <= "
+        "two_approvers_from <= reject_from <= 101"
+    )
+
+
+@pytest.mark.parametrize(
+    ("one", "two", "reject", "routes"),
+    [
+        # Equal thresholds are allowed: the higher route takes the shared band.
+        (50, 50, 90, {49: Route.AUTO_APPROVE, 50: Route.TWO_APPROVERS}),
+        (30, 60, 60, {59: Route.ONE_APPROVER, 60: Route.REJECT}),
+        (40, 40, 40, {39: Route.AUTO_APPROVE, 40: Route.REJECT}),
+        # The lowest threshold may be 1: only a score of 0 goes unseen.
+        (1, 70, 90, {0: Route.AUTO_APPROVE, 1: Route.ONE_APPROVER}),
+    ],
+)
+def test_thresholds_that_meet_are_accepted_and_the_higher_route_wins(
+    one: int, two: int, reject: int, routes: dict[int, Route]
+) -> None:
+    policy = RoutingPolicy(
+        one_approver_from=one, two_approvers_from=two, reject_from=reject
+    )
+
+    for score, route in routes.items():
+        assert policy.route(order_worth("10.00"), scored(score)) is route
 
 
 @pytest.mark.parametrize(

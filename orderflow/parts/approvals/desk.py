@@ -307,8 +307,10 @@ class ApprovalDesk:
 
     def _system_error(self, link: ApprovalLink, reason: str) -> Page:
         """Fail the callback (once) for an error no approver can fix."""
-        at = self.now().isoformat()
-        entry = self._entry(link, AuditAction.SYSTEM_ERROR, Client(), reason=reason)
+        at = self.now().isoformat()  # the record's and its audit entry's time
+        entry = self._entry(
+            link, AuditAction.SYSTEM_ERROR, Client(), at=at, reason=reason
+        )
         if self.store.decide_approval(
             link.callback_id,
             status="EXPIRED",
@@ -328,14 +330,20 @@ class ApprovalDesk:
     def _undo(
         self, link: ApprovalLink, at: str, client: Client, status: str, why: str
     ) -> None:
+        undone_at = self.now().isoformat()  # the record's and its audit entry's
         self.store.reopen_approval(
             link.callback_id,
             claimed_at=at,
             status=status,
-            at=self.now().isoformat(),
+            at=undone_at,
             comment=why if status == "EXPIRED" else None,
             audit=self._entry(
-                link, AuditAction.COMPLETION_FAILED, client, reason=why, now=status
+                link,
+                AuditAction.COMPLETION_FAILED,
+                client,
+                at=undone_at,
+                reason=why,
+                now=status,
             ),
         )
 
