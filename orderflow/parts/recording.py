@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python.config import StepConfig
 
+from orderflow.parts import logs
 from orderflow.parts.deps import StepDeps
 from orderflow.parts.durable import store_retry
 from orderflow.parts.process import Process
@@ -26,8 +27,11 @@ def record(
 ) -> dict[str, Any]:
     """Record ``status`` (the ``record-<status>`` step); the workflow's result."""
     ctx.step(
-        lambda _: record_status(
-            deps(), subject_id, status, detail, terminal=process.terminal
+        logs.logged(
+            lambda: record_status(
+                deps(), subject_id, status, detail, terminal=process.terminal
+            ),
+            lambda _: {"status": str(status)},
         ),
         name=status_op(status),
         config=StepConfig(retry_strategy=store_retry()),

@@ -26,6 +26,7 @@ from aws_durable_execution_sdk_python import StepError
 from aws_durable_execution_sdk_python.config import StepConfig, StepSemantics
 
 from orderflow.domain.errors import TerminalProviderError
+from orderflow.parts import logs
 from orderflow.parts.durable import RetryStrategy, compensation_retry, provider_retry
 
 if TYPE_CHECKING:
@@ -79,13 +80,24 @@ def _names(base: type) -> set[str]:
     return found
 
 
+def answered(result: dict[str, Any]) -> dict[str, object]:
+    """A provider's answer, for the step's log line: done or not, and its figures."""
+    keys = ("done", "reference", "amount_cents", "quantity")
+    return {"provider": {k: result[k] for k in keys if k in result}}
+
+
+def compensated(result: dict[str, Any]) -> dict[str, object]:
+    """An undo's answer, for its log line: whether there was anything to undo."""
+    return {"compensated": bool(result["done"])} | answered(result)
+
+
 def run_saga(ctx: DurableContext, steps: Sequence[SagaStep]) -> SagaOutcome:
     """Run ``steps`` in order; on a final failure, undo what was begun, in reverse."""
     begun: list[Action] = []
     for step in steps:
         try:
             ctx.step(
-                lambda _, a=step.do: a.run(),  # type: ignore[misc]
+                logs.logged(step.do.run, answered),
                 name=step.do.name,
                 config=step_config(provider_retry()),
             )
@@ -107,7 +119,7 @@ def undo_in_reverse(
     for undo in undos:
         try:
             result = ctx.step(
-                lambda _, u=undo: u.run(),  # type: ignore[misc]
+                logs.logged(undo.run, compensated),
                 name=undo.name,
                 config=step_config(compensation_retry()),
             )

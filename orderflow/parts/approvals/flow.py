@@ -29,6 +29,7 @@ from aws_durable_execution_sdk_python.config import (
 )
 from aws_durable_execution_sdk_python.serdes import JsonSerDes
 
+from orderflow.parts import logs
 from orderflow.parts.approvals.escalation import (
     approval_chain,
     next_approver,
@@ -142,11 +143,15 @@ class _Stage:
             try:
                 result = self._ask(approver, timeout, escalated, replaces)
             except CallbackTimeoutError:
+                self._answered("timed out")
                 approver, escalated = self._expire(approver), True
                 timeout, replaces = full, False
                 continue
             except CallbackError as e:
+                self._answered("failed", error=type(e).__name__)
                 failure = e
+            else:
+                self._answered("completed")
             decision: dict[str, Any] = {}
             if self.of_record:
                 decision = self._verify(result, approver, failed=failure is not None)
@@ -182,9 +187,23 @@ class _Stage:
         asked_whom = ", ".join(self.people[: self.asked])
         return ApprovalOutcome("timed_out", f"{asked_whom} did not decide in time")
 
+    def _answered(self, answer: str, **more: object) -> None:
+        """The ask's answer, as it came (the decision of record is verified next)."""
+        name = f"{WAIT_FOR_APPROVAL}-{self.round_no}"
+        logs.note(self.ctx, name, f"approval {answer}", answer=answer, **more)
+
+    def _position(self, approver: str) -> int:
+        """Who is asked, by position in the chain, from 1 (an address is personal)."""
+        return self.people.index(approver) + 1
+
     def _ask(self, approver: str, timeout: int, escalated: bool, replaces: bool) -> Any:
         submit = functools.partial(
             _submit,
+            {
+                "approverPosition": self._position(approver),
+                "escalated": escalated,
+                "replacesLink": replaces,
+            },
             self.deps,
             self.subject,
             self.wording,
@@ -216,7 +235,7 @@ class _Stage:
             accepted=tuple(self.accepted),
         )
         decision: dict[str, Any] = self.ctx.step(
-            lambda _: verify(self.deps()),
+            logs.logged(lambda: verify(self.deps()), self._of_record),
             name=f"{VERIFY_APPROVAL}-{self.round_no}",
             config=StepConfig(retry_strategy=store_retry()),
         )
@@ -233,15 +252,28 @@ class _Stage:
             round_no=self.round_no,
             escalate_to=escalate_to,
         )
+        to = self._position(escalate_to) if escalate_to else None
         self.ctx.step(
-            lambda _: expire(self.deps()),
+            logs.logged(
+                lambda: expire(self.deps()), lambda _: {"escalatedToPosition": to}
+            ),
             name=f"{EXPIRE_APPROVAL}-{self.round_no}",
             config=StepConfig(retry_strategy=store_retry()),
         )
         return escalate_to
 
+    def _of_record(self, decision: dict[str, Any]) -> dict[str, object]:
+        """What ``verify-approval-<n>`` found, for its log line."""
+        fields: dict[str, object] = {"verified": decision["verified"]}
+        if decision["verified"] and "approved" in decision:
+            fields["approved"] = decision["approved"]
+        if not decision["verified"]:
+            fields["secondsLeft"] = decision["seconds_left"]
+        return fields
+
 
 def _submit(
+    asked: dict[str, object],
     deps: Callable[[], ApprovalDeps],
     subject: Subject,
     wording: Wording,
@@ -252,10 +284,11 @@ def _submit(
     timeout_seconds: int,
     replaces: bool,
     callback_id: str,
-    _: WaitForCallbackContext,
+    submitter: WaitForCallbackContext,
 ) -> None:
     """The callback submitter: store, send the link once, mark the subject."""
-    request_approval(
+    ask = functools.partial(
+        request_approval,
         deps(),
         callback_id,
         subject=subject,
@@ -267,3 +300,4 @@ def _submit(
         timeout_seconds=timeout_seconds,
         replaces=replaces,
     )
+    logs.logged(ask, lambda _: asked)(submitter)
