@@ -39,6 +39,7 @@ from orderflow.config import Settings
 from orderflow.parts import logs, recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.durable import durable_handler, no_retry, workflow_version
+from orderflow.parts.metrics import SUBJECTS_ROUTED, Metric
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
@@ -106,6 +107,7 @@ def _routed(order: Result) -> dict[str, Any]:
         "score": risk["score"],
         "rules": risk.get("rules", []),
         "workflowVersion": order["workflow_version"],
+        logs.METRICS: [Metric(SUBJECTS_ROUTED, {"route": order["route"]})],
     }
 
 

@@ -27,6 +27,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from orderflow.parts.metrics import RETRIES, Metric, emit
+
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
     from aws_durable_execution_sdk_python.types import (
@@ -40,6 +42,7 @@ SUBJECT = "subjectId"  # the subject's id: an order, a return, a claim
 KIND = "subjectKind"  # its process's kind: "order" ("process" is LogRecord's)
 OPERATION = "operationName"  # the SDK's key for an operation's name
 ATTEMPT = "attempt"  # the SDK's key for a step's attempt, from 1
+METRICS = "metrics"  # a line's metrics (parts.metrics.Metric), emitted as EMF
 
 
 @functools.cache
@@ -55,35 +58,42 @@ def powertools() -> LoggerInterface:
 
 
 class _Keyed:
-    """A logger adding the same keys to every line (the SDK's LoggerInterface)."""
+    """A logger adding the same keys to every line (the SDK's LoggerInterface),
+    and writing the metrics a line carries (``METRICS``) as EMF beside it."""
 
     def __init__(self, inner: LoggerInterface, keys: Fields) -> None:
         self._inner, self._keys = inner, dict(keys)
 
-    def _extra(self, extra: Fields | None) -> dict[str, object]:
-        return {**self._keys, **(extra or {})}
+    def _write(
+        self, log: Callable[..., None], msg: object, args: Any, extra: Fields | None
+    ) -> None:
+        fields = {**self._keys, **(extra or {})}
+        measured: list[Metric] = list(fields.pop(METRICS, None) or ())  # type: ignore[call-overload]
+        log(msg, *args, extra=fields)
+        if measured:
+            emit(str(self._keys[KIND]), str(fields.get(OPERATION)), measured)
 
     def debug(self, msg: object, *args: object, extra: Fields | None = None) -> None:
         """As the inner logger's, with the keys."""
-        self._inner.debug(msg, *args, extra=self._extra(extra))
+        self._write(self._inner.debug, msg, args, extra)
 
     def info(self, msg: object, *args: object, extra: Fields | None = None) -> None:
         """As the inner logger's, with the keys."""
-        self._inner.info(msg, *args, extra=self._extra(extra))
+        self._write(self._inner.info, msg, args, extra)
 
     def warning(self, msg: object, *args: object, extra: Fields | None = None) -> None:
         """As the inner logger's, with the keys."""
-        self._inner.warning(msg, *args, extra=self._extra(extra))
+        self._write(self._inner.warning, msg, args, extra)
 
     def error(self, msg: object, *args: object, extra: Fields | None = None) -> None:
         """As the inner logger's, with the keys."""
-        self._inner.error(msg, *args, extra=self._extra(extra))
+        self._write(self._inner.error, msg, args, extra)
 
     def exception(
         self, msg: object, *args: object, extra: Fields | None = None
     ) -> None:
         """As the inner logger's, with the keys."""
-        self._inner.exception(msg, *args, extra=self._extra(extra))
+        self._write(self._inner.exception, msg, args, extra)
 
 
 def plug(ctx: DurableContext, process: str, subject_id: str | None = None) -> None:
@@ -103,14 +113,16 @@ def logged(
     picks from its result, or the type of the error it raised."""
 
     def step(step_ctx: OperationContext) -> T:
+        retried = _retry(step_ctx)
         try:
             result = body()
         except Exception as e:
             # Its message may echo the input (a validation error does): the
             # type alone, and the SDK records the error itself.
-            _say(step_ctx.logger.warning, "attempt failed", {"error": _type_of(e)})
+            failed = {"error": _type_of(e), METRICS: retried}
+            _say(step_ctx.logger.warning, "attempt failed", failed)
             raise
-        _say(step_ctx.logger.info, "attempt succeeded", decided, result)
+        _say(step_ctx.logger.info, "attempt succeeded", decided, result, retried)
         return result
 
     return step
@@ -125,16 +137,28 @@ def note(ctx: DurableContext, operation: str, message: str, **decided: object) -
     _say(ctx.logger.info, message, {OPERATION: operation, ATTEMPT: 1, **decided})
 
 
+def _retry(step_ctx: OperationContext) -> list[Metric]:
+    """A retry's metric: a step's attempt after its first (a poll is no retry)."""
+    from aws_durable_execution_sdk_python.types import StepContext
+
+    if type(step_ctx) is StepContext and step_ctx.attempt > 1:
+        return [Metric(RETRIES)]
+    return []
+
+
 def _say(
     log: Callable[..., None],
     message: str,
     fields: Fields | Callable[[Any], Fields] | None,
     result: Any = None,
+    more: list[Metric] | None = None,
 ) -> None:
     """Write one line; a line that cannot be written never fails the operation."""
     try:
-        extra = fields(result) if callable(fields) else fields
-        log(message, extra=dict(extra or {}))
+        extra = dict((fields(result) if callable(fields) else fields) or {})
+        if more:
+            extra[METRICS] = [*extra.get(METRICS, ()), *more]  # type: ignore[misc]
+        log(message, extra=extra)
     except (KeyError, TypeError, ValueError):  # a bad field: lose the line only
         logging.getLogger(__name__).warning("log line dropped: %s", message)
 

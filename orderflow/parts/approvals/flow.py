@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import CallbackError, CallbackTimeoutError
@@ -43,6 +44,7 @@ from orderflow.parts.approvals.steps import (
 )
 from orderflow.parts.approvals.subject import Stage, Subject, Wording
 from orderflow.parts.durable import store_retry
+from orderflow.parts.metrics import APPROVAL_WAIT, UNVERIFIED, Metric
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
@@ -234,8 +236,16 @@ class _Stage:
             round_no=self.round_no,
             accepted=tuple(self.accepted),
         )
+        waited: list[Metric] = []
+
+        def body() -> dict[str, Any]:
+            deps = self.deps()
+            found = verify(deps)
+            waited[:] = self._waited(deps, approver, _answer(found, failed=failed))
+            return found
+
         decision: dict[str, Any] = self.ctx.step(
-            logs.logged(lambda: verify(self.deps()), self._of_record),
+            logs.logged(body, lambda d: self._of_record(d) | {logs.METRICS: waited}),
             name=f"{VERIFY_APPROVAL}-{self.round_no}",
             config=StepConfig(retry_strategy=store_retry()),
         )
@@ -253,14 +263,33 @@ class _Stage:
             escalate_to=escalate_to,
         )
         to = self._position(escalate_to) if escalate_to else None
+        waited: list[Metric] = []
+
+        def body() -> None:
+            deps = self.deps()
+            waited[:] = self._waited(deps, approver, "timed_out")
+            expire(deps)
+
         self.ctx.step(
             logs.logged(
-                lambda: expire(self.deps()), lambda _: {"escalatedToPosition": to}
+                body, lambda _: {"escalatedToPosition": to, logs.METRICS: waited}
             ),
             name=f"{EXPIRE_APPROVAL}-{self.round_no}",
             config=StepConfig(retry_strategy=store_retry()),
         )
         return escalate_to
+
+    def _waited(self, deps: ApprovalDeps, approver: str, answer: str) -> list[Metric]:
+        """How long ``approver``'s latest ask waited for ``answer`` (a metric)."""
+        if answer == UNVERIFIED:
+            return [Metric(UNVERIFIED)]
+        try:
+            asks = deps.store.list_approvals(subject_id=self.subject.subject_id)
+            asked = max(a.created_at for a in asks if a.approver == approver)
+            seconds = (deps.now() - datetime.fromisoformat(asked)).total_seconds()
+        except Exception:  # a metric never fails the step it rides on
+            return []
+        return [Metric(APPROVAL_WAIT, {"answer": answer}, max(seconds, 0), "Seconds")]
 
     def _of_record(self, decision: dict[str, Any]) -> dict[str, object]:
         """What ``verify-approval-<n>`` found, for its log line."""
@@ -270,6 +299,15 @@ class _Stage:
         if not decision["verified"]:
             fields["secondsLeft"] = decision["seconds_left"]
         return fields
+
+
+def _answer(decision: dict[str, Any], *, failed: bool) -> str:
+    """The answer a verified decision gives, for the wait's metric."""
+    if not decision["verified"]:
+        return UNVERIFIED
+    if failed:
+        return "failed"
+    return "approved" if decision.get("approved") else "rejected"
 
 
 def _submit(

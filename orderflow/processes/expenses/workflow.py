@@ -19,7 +19,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, StepError
 from aws_durable_execution_sdk_python.config import StepConfig
 
-from orderflow.parts import logs
+from orderflow.parts import logs, recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.deps import StepDeps
 from orderflow.parts.durable import store_retry, workflow_version
@@ -79,7 +79,7 @@ def make_workflow(
                 lambda: record_status(
                     deps(), expense_id, status, detail, terminal=TERMINAL
                 ),
-                lambda _: {"status": status.value},
+                lambda _: recording.ended(status.value, TERMINAL),
             ),
             name=ExpenseOp.CLOSE_CLAIM,
             config=StepConfig(retry_strategy=store_retry()),

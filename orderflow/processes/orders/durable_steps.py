@@ -17,7 +17,8 @@ from aws_durable_execution_sdk_python import StepError
 
 from orderflow.parts import logs, parcels
 from orderflow.parts.durable import compensation_retry, store_retry
-from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
+from orderflow.parts.metrics import REPAIRS, Metric
+from orderflow.parts.saga import Action, SagaStep, refunded, run_saga, step_config
 from orderflow.processes.orders import reconciliation
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.fulfilment import FULFILMENT, call_provider
@@ -42,7 +43,8 @@ def fulfil(
     """
 
     def action(op: Op) -> Action:
-        return Action(op, lambda: call_provider(deps(), op, order))
+        refund = op is Op.REFUND_PAYMENT
+        return Action(op, lambda: call_provider(deps(), op, order), refunds=refund)
 
     steps = [SagaStep(action(do), action(undo)) for do, undo in FULFILMENT]
     outcome = run_saga(ctx, steps)
@@ -124,8 +126,15 @@ def _reconciled(books: dict[str, Any]) -> dict[str, object]:
 
 
 def _repaired(done: dict[str, Any]) -> dict[str, object]:
-    """What a repair did, for its log line."""
-    return {"repair": done["op"], "amountCents": done["amount_cents"]}
+    """What a repair did, for its log line, and its metrics."""
+    measured = [Metric(REPAIRS)]
+    if done["op"] == Op.REFUND_DIFFERENCE:
+        measured += refunded(int(done["amount_cents"]))
+    return {
+        "repair": done["op"],
+        "amountCents": done["amount_cents"],
+        logs.METRICS: measured,
+    }
 
 
 def run_repairs(

@@ -36,6 +36,7 @@ from orderflow.parts.durable import (
     store_retry,
     workflow_version,
 )
+from orderflow.parts.metrics import SUBJECTS_ROUTED, Metric
 from orderflow.parts.saga import (
     Action,
     SagaStep,
@@ -122,6 +123,7 @@ def _routed(checked: Result) -> dict[str, object]:
         "score": checked.get("risk", {}).get("score"),
         "refundCents": checked.get("refund_cents"),
         "workflowVersion": checked.get("workflow_version", 1),
+        logs.METRICS: [Metric(SUBJECTS_ROUTED, {"route": checked["route"]})],
     }
 
 
@@ -207,7 +209,9 @@ def _refund_and_restock(
         ),
         SagaStep(
             Action(
-                ReturnOp.REFUND_PAYMENT, lambda: steps.refund(deps(), event, damaged)
+                ReturnOp.REFUND_PAYMENT,
+                lambda: steps.refund(deps(), event, damaged),
+                refunds=True,
             ),
             Action(ReturnOp.CHECK_REFUND, lambda: steps.check_refund(deps(), checked)),
         ),
