@@ -5,7 +5,8 @@ in the stack's process and writes its JSON lines (Powertools' Logger) to the
 process's stdout. The stack puts a ``Kept`` stream there: each JSON log line
 goes to ``<home>/logs/functions.jsonl`` (private, like the rest of the home),
 and to the console only from ``ORDERFLOW_CONSOLE_LOG_LEVEL`` (WARNING) up;
-anything else (the stack's own messages) to the console as before. The
+EMF metrics nowhere (no CloudWatch reads them here); anything else (the
+stack's own messages) to the console as before. The
 functions log at ``POWERTOOLS_LOG_LEVEL`` (INFO). ``orderflow logs ID`` prints
 one subject's lines from the file in time order, as ``sam logs`` does for a
 stack.
@@ -57,6 +58,8 @@ class Kept(io.TextIOBase):
             record = json.loads(line)
         except ValueError:
             record = None
+        if isinstance(record, dict) and "_aws" in record:
+            return  # an EMF metric: no CloudWatch here to read it
         if isinstance(record, dict) and "level" in record:
             self.kept.write(redact(line))  # no token or callback id, ever
             self.kept.flush()

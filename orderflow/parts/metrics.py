@@ -52,8 +52,6 @@ def emit(process: str, operation: str, metrics: Iterable[Metric]) -> None:
     """
     from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
-        return  # the local stack: no CloudWatch to read them
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "orderflow"
     service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "orderflow"
     for m in metrics:
