@@ -3,10 +3,12 @@
 Every operation says what it decided in one JSON line per attempt, written
 through the logger the SDK hands it (``StepContext.logger``, the wait's check
 context): the SDK adds ``executionArn``, ``operationName``, ``operationId`` and
-``attempt``; ``plug`` adds ``process`` and ``subjectId``. An operation with no
-body of ours (a callback's answer) is noted through ``ctx.logger``, which the SDK
-keeps quiet while it replays, so a replayed invocation repeats no line: a step
-body never runs again once checkpointed, and a note is written once.
+``attempt``; ``plug`` adds ``subjectKind`` and ``subjectId``. An operation with
+no body of ours (a callback's answer) is noted through ``ctx.logger``, which the
+SDK keeps quiet while it replays, so a replayed invocation repeats no line: a
+step body never runs again once checkpointed, and a note is written once. A
+line may carry metrics (``METRICS``), written beside it as EMF
+(orderflow/parts/metrics.py), so they follow the same rules.
 
 No personal data beyond ids: what a line says is picked field by field by the
 caller (a route, a score, a count, a position in the approvers' chain), never a
