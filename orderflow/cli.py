@@ -292,6 +292,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_logs(args: argparse.Namespace) -> int:
+    """One subject's log lines from every function of the local stack, in order."""
+    from orderflow.local.function_logs import describe, lines_of
+
+    found = lines_of(_home(args), args.subject_id)
+    if not found:
+        raise CliError(f"no log lines for {args.subject_id} under {_home(args)}")
+    for raw, line in found:
+        print(raw if args.json else describe(line))
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Start the local stack, submit the samples, serve until interrupted."""
     from orderflow.local.stack import LocalStack, StackConfig, StackError
@@ -495,6 +507,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("order_id", metavar="ID")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report)
+
+    logs = commands.add_parser(
+        "logs", help="one subject's log lines from every function, in time order"
+    )
+    logs.add_argument("subject_id", metavar="ID")
+    logs.add_argument("--json", action="store_true", help="the raw JSON lines")
+    logs.set_defaults(func=cmd_logs)
 
     train = commands.add_parser("train", help="retrain the risk model (models/)")
     train.add_argument("--out", help="output directory (default models/)")

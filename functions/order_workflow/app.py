@@ -36,9 +36,10 @@ from aws_durable_execution_sdk_python.config import StepConfig
 from orderflow.adapters.sandbox import SandboxProvider
 from orderflow.adapters.stores import store_from_url
 from orderflow.config import Settings
-from orderflow.parts import recording
+from orderflow.parts import logs, recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.durable import durable_handler, no_retry, workflow_version
+from orderflow.parts.metrics import SUBJECTS_ROUTED, Metric
 from orderflow.processes.orders import durable_steps as steps
 from orderflow.processes.orders import reconciliation, validation
 from orderflow.processes.orders.approval import WORDING, order_stages, order_subject
@@ -59,9 +60,10 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
     """The workflow function, bound to a factory of its dependencies."""
 
     def order_workflow(event: Any, ctx: DurableContext) -> Result:
+        logs.plug(ctx, PROCESS.kind)
         try:
             order = ctx.step(
-                lambda _: validation.validate_order(deps(), event),
+                logs.logged(lambda: validation.validate_order(deps(), event), _routed),
                 name=Op.VALIDATE_ORDER,
                 config=StepConfig(retry_strategy=no_retry()),
             )
@@ -73,6 +75,7 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
             return {"status": OrderStatus.FAILED, "reason": e.message}
 
         order_id: str = order["order_id"]
+        logs.plug(ctx, PROCESS.kind, order_id)
         record = functools.partial(recording.record, ctx, deps, PROCESS, order_id)
         route = Route(order["route"])
         if route is Route.REJECT:
@@ -93,6 +96,19 @@ def make_workflow(deps: Callable[[], Deps]) -> Callable[[Any, DurableContext], R
         return record(*_reconcile(ctx, deps, order))
 
     return order_workflow
+
+
+def _routed(order: Result) -> dict[str, Any]:
+    """What ``validate-order`` decided, for its log line: the route and why."""
+    risk = order["risk"]
+    return {
+        logs.SUBJECT: order["order_id"],
+        "route": order["route"],
+        "score": risk["score"],
+        "rules": risk.get("rules", []),
+        "workflowVersion": order["workflow_version"],
+        logs.METRICS: [Metric(SUBJECTS_ROUTED, {"route": order["route"]})],
+    }
 
 
 def _approve(

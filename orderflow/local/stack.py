@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from orderflow.local import function_logs
 from orderflow.local.http_api import HttpApi
 from orderflow.local.lambda_endpoint import REGION, LambdaEndpoint
 from orderflow.local.outbox_page import OutboxPage
@@ -170,6 +171,7 @@ class LocalStack:
         self.lambda_endpoint: LambdaEndpoint | None = None
         self.http_api: HttpApi | None = None
         self.emulator_port = 0
+        self.kept_logs: function_logs.Kept | None = None
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -237,6 +239,7 @@ class LocalStack:
                 f"({e.strerror}); set ORDERFLOW_PORT to another port"
             ) from e
         self._set_handler_environment()
+        self.kept_logs = function_logs.keep(cfg.home)
         # The endpoint serves first: on start the emulator re-drives unfinished
         # executions, which invokes their handlers at once.
         self.lambda_endpoint.start()
@@ -291,9 +294,10 @@ class LocalStack:
                 "ORDERFLOW_PUBLIC_URL": self.http_api.url,
                 "ORDERFLOW_CSRF_SECRET": os.environ.get("ORDERFLOW_CSRF_SECRET")
                 or csrf_secret(cfg.home),
-                "POWERTOOLS_LOG_LEVEL": os.environ.get(
-                    "POWERTOOLS_LOG_LEVEL", "WARNING"
-                ),
+                # INFO into the kept log file; the console shows WARNING and up
+                # (orderflow/local/function_logs.py).
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+                "POWERTOOLS_SERVICE_NAME": "orderflow",  # as the template's Globals
                 # The status-events function's EMF metrics have no CloudWatch here.
                 "POWERTOOLS_METRICS_NAMESPACE": os.environ.get(
                     "POWERTOOLS_METRICS_NAMESPACE", "orderflow-local"
@@ -366,4 +370,7 @@ class LocalStack:
                 self.emulator.kill()
                 self.emulator.wait()
             self.emulator = None
+        if self.kept_logs is not None:
+            function_logs.release(self.kept_logs)
+            self.kept_logs = None
         (self.config.home / STACK_FILE).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from aws_durable_execution_sdk_python.waits import WaitForConditionConfig
 
 from orderflow.domain.errors import TransientProviderError
 from orderflow.domain.shipping import Tracking
+from orderflow.parts import logs
 from orderflow.parts.durable import delivery_wait
 
 if TYPE_CHECKING:
@@ -89,6 +90,16 @@ def poll(
     return state
 
 
+def _polled(state: State) -> dict[str, object]:
+    """One check's answer, for its log line: the parcel's status, and if it ends."""
+    return {
+        "parcel": state.get("status"),
+        "polls": state["polls"],
+        "errors": state["errors"],
+        "done": state["done"],
+    }
+
+
 def await_parcel(
     ctx: DurableContext,
     *,
@@ -101,7 +112,9 @@ def await_parcel(
     start = first_state(shipment_key)
     try:
         state: State = ctx.wait_for_condition(
-            lambda state, _: check(state),
+            lambda state, check_ctx: logs.logged(lambda: check(state), _polled)(
+                check_ctx
+            ),
             config=WaitForConditionConfig(
                 wait_strategy=delivery_wait(
                     first_seconds=wait.first_seconds,

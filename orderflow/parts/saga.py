@@ -26,7 +26,9 @@ from aws_durable_execution_sdk_python import StepError
 from aws_durable_execution_sdk_python.config import StepConfig, StepSemantics
 
 from orderflow.domain.errors import TerminalProviderError
+from orderflow.parts import logs
 from orderflow.parts.durable import RetryStrategy, compensation_retry, provider_retry
+from orderflow.parts.metrics import COMPENSATIONS, REFUNDED_CENTS, REFUNDS, Metric
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
@@ -38,6 +40,7 @@ class Action:
 
     name: str  # the operation's stable name
     run: Callable[[], dict[str, Any]]
+    refunds: bool = False  # gives the customer money back (counted as a refund)
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,49 @@ def _names(base: type) -> set[str]:
     return found
 
 
+def answered(result: dict[str, Any]) -> dict[str, object]:
+    """A provider's answer, for the step's log line: done or not, and its figures."""
+    keys = ("done", "reference", "amount_cents", "quantity")
+    return {"provider": {k: result[k] for k in keys if k in result}}
+
+
+def compensated(result: dict[str, Any]) -> dict[str, object]:
+    """An undo's answer, for its log line: whether there was anything to undo."""
+    return (
+        {"compensated": bool(result["done"])}
+        | answered(result)
+        | {logs.METRICS: [Metric(COMPENSATIONS)] if result["done"] else []}
+    )
+
+
+def refunded(cents: int) -> list[Metric]:
+    """A refund's metrics: one refund of ``cents``, when there was one."""
+    if cents <= 0:
+        return []
+    return [Metric(REFUNDS), Metric(REFUNDED_CENTS, value=cents)]
+
+
+def _answer_of(action: Action, *, undo: bool) -> Callable[[dict[str, Any]], Any]:
+    """The log line's fields for ``action``'s answer; a refund's metrics with them."""
+
+    def fields(result: dict[str, Any]) -> dict[str, object]:
+        line = compensated(result) if undo else answered(result)
+        if not (action.refunds and result["done"]):
+            return line
+        undid = [Metric(COMPENSATIONS)] if undo else []
+        gave = refunded(-int(result.get("amount_cents") or 0))
+        return line | {logs.METRICS: undid + gave}
+
+    return fields
+
+
 def run_saga(ctx: DurableContext, steps: Sequence[SagaStep]) -> SagaOutcome:
     """Run ``steps`` in order; on a final failure, undo what was begun, in reverse."""
     begun: list[Action] = []
     for step in steps:
         try:
             ctx.step(
-                lambda _, a=step.do: a.run(),  # type: ignore[misc]
+                logs.logged(step.do.run, _answer_of(step.do, undo=False)),
                 name=step.do.name,
                 config=step_config(provider_retry()),
             )
@@ -107,7 +146,7 @@ def undo_in_reverse(
     for undo in undos:
         try:
             result = ctx.step(
-                lambda _, u=undo: u.run(),  # type: ignore[misc]
+                logs.logged(undo.run, _answer_of(undo, undo=True)),
                 name=undo.name,
                 config=step_config(compensation_retry()),
             )

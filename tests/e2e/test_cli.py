@@ -148,3 +148,42 @@ def test_an_expense_claim_started_by_invoke_is_decided_with_orderflow_approve(
     assert status["expense_id"] == "EXP-1001"
     assert status["expense"]["description"].startswith("Train to the Lyon")
     assert [a["status"] for a in status["approvals"]] == ["APPROVED"]
+
+
+def test_logs_prints_one_orders_lines_from_every_function_in_time_order(
+    stack: StackProcess, tmp_path: Path
+) -> None:
+    order = {**json.loads((EVENTS / "order-low-risk.json").read_text())}
+    order["order_id"] = "CLI-LOGS-1"
+    order_file = tmp_path / "order.json"
+    order_file.write_text(json.dumps(order))
+    stack.cli("submit", str(order_file))
+    stack.wait_for_status("CLI-LOGS-1", OrderStatus.COMPLETED)
+
+    raw = stack.cli("logs", "CLI-LOGS-1", "--json")
+    plain = stack.cli("logs", "CLI-LOGS-1")
+
+    assert raw.returncode == 0, raw.stderr
+    lines = [json.loads(line) for line in raw.stdout.splitlines()]
+    accepted = [line for line in lines if line.get("message") == "order accepted"]
+    assert len(accepted) == 1  # StartOrderFunction's line, beside the workflow's
+    assert accepted[0]["function_name"] == "StartOrderFunction"
+    assert accepted[0]["service"] != workflow_service(lines)  # another function
+    ops = [line["operationName"] for line in lines if "operationName" in line]
+    assert ops[0] == "validate-order" and ops[-1] == "record-completed"
+    assert {"reserve-inventory", "capture-payment", "wait-for-delivery"} <= set(ops)
+    workflow = [line for line in lines if "executionArn" in line]
+    assert workflow
+    assert {line["subjectId"] for line in workflow} == {"CLI-LOGS-1"}
+    stamps = [line["timestamp"] for line in lines]
+    assert stamps == sorted(stamps)
+    assert "@" not in raw.stdout  # the customer's email is in no line
+    assert plain.returncode == 0
+    assert "validate-order#1 attempt succeeded" in plain.stdout
+    assert len(plain.stdout.splitlines()) == len(lines)
+    assert stack.cli("logs", "NO-SUCH-ORDER").returncode == 1
+
+
+def workflow_service(lines: list[dict[str, object]]) -> object:
+    """The service name on the workflow's lines."""
+    return next(line["service"] for line in lines if "executionArn" in line)

@@ -94,7 +94,14 @@ def test_every_file_the_stack_writes_is_its_owners_alone(
 
     written = modes(stack.home)
 
-    for name in ("orderflow.db", "executions.sqlite", "emulator.log", "stack.json"):
+    kept = "logs/functions.jsonl"  # every function's log lines (orderflow logs)
+    for name in (
+        "orderflow.db",
+        "executions.sqlite",
+        "emulator.log",
+        "stack.json",
+        kept,
+    ):
         assert name in written, sorted(written)
     assert any(name.endswith("-wal") for name in written), sorted(written)
     assert not_private(stack.home) == {}

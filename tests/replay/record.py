@@ -37,7 +37,7 @@ from orderflow.adapters.sqlite_store import SqliteStore
 from orderflow.parts.approvals.flow import WAIT_FOR_APPROVAL
 from tests.proofs import Decision, Path, Proof, proofs
 from tests.replay.history import RecordingStore, save, to_json
-from tests.workflow.conftest import body, build_harness
+from tests.workflow.conftest import body, build_harness, run_path
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _OVER = {
@@ -72,13 +72,7 @@ def record(proof: Proof[Any], path: Path, workdir: FsPath) -> list[FsPath]:
         lambda: [asdict(e) for e in store.list_effects(ledger_id)]
     )
     h = build_harness(proof, deps, execution_store=executions)
-    try:
-        arn = h.start(path.input)
-        for d in path.decisions:
-            h.decide(arn, d.round, approved=d.approved, approver=d.approver)
-        result = h.result(arn)
-    finally:
-        h.runner.close()
+    arn, result = run_path(h, path)
     ended_in = body(result)["status"]
     assert ended_in == path.status, f"{proof.kind}/{path.name} ended {ended_in}"
     common = {

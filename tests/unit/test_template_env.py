@@ -168,3 +168,17 @@ def test_the_approvals_check_runs_as_often_as_the_function_is_told() -> None:
     assert minutes is not None, schedule
     seconds = props["Environment"]["Variables"]["ORDERFLOW_APPROVAL_CHECK_SECONDS"]
     assert int(minutes.group(1)) * 60 == int(seconds)
+
+
+def test_every_durable_function_logs_at_the_stacks_log_level() -> None:
+    durable = [f for f, props in FUNCTIONS.items() if "DurableConfig" in props]
+    levels = {f: own_value(f, "POWERTOOLS_LOG_LEVEL") for f in durable}
+
+    assert durable
+    assert levels == {f: {"Ref": "LogLevel"} for f in durable}
+    assert STACK.template["Parameters"]["LogLevel"]["Default"] == "INFO"
+
+
+def own_value(logical_id: str, name: str) -> object:
+    """The value the function sets ``name`` to itself, if it does."""
+    return FUNCTIONS[logical_id].get("Environment", {}).get("Variables", {}).get(name)

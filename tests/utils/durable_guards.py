@@ -208,9 +208,12 @@ def dashboard(stack: Stack) -> dict[str, Any]:
 
 
 def dashboard_metrics(stack: Stack) -> Iterator[MetricKey]:
-    """(namespace, metric, dimensions) of every metric the dashboard shows."""
+    """(namespace, metric, dimensions) of every metric the dashboard names;
+    a SEARCH expression's row names none (``dashboard_searches``)."""
     for widget in dashboard(stack)["widgets"]:
         for row in widget["properties"].get("metrics", []):
+            if not any(isinstance(v, str) for v in row):
+                continue
             namespace, name, *pairs = [v for v in row if isinstance(v, str)]
             yield namespace, name, frozenset(zip(pairs[::2], pairs[1::2], strict=True))
 

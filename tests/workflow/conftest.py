@@ -29,7 +29,7 @@ from orderflow.domain.records import ApprovalRequest, Effect, OutboxMessage
 from orderflow.parts.deps import StepDeps
 from orderflow.ports import Providers, Store
 from orderflow.processes.orders.deps import Deps
-from tests.proofs import Proof
+from tests.proofs import Path, Proof
 from tests.proofs.order import PROOF as ORDER
 from tests.utils.approvals import RunnerCallbacks, decide_at_desk
 from tests.utils.crash import ProcessKilled
@@ -196,6 +196,20 @@ class Harness(Generic[D]):
     def result(self, arn: str) -> DurableFunctionTestResult:
         """Wait for the execution to end."""
         return self.runner.wait_for_result(arn, timeout=RESULT_TIMEOUT_SECONDS)
+
+
+def run_path(h: Harness[Any], path: Path) -> tuple[str, DurableFunctionTestResult]:
+    """Start ``path``'s input, answer its decisions, await its end; close the runner.
+
+    The execution's ARN and result.
+    """
+    try:
+        arn = h.start(path.input)
+        for d in path.decisions:
+            h.decide(arn, d.round, approved=d.approved, approver=d.approver)
+        return arn, h.result(arn)
+    finally:
+        h.runner.close()
 
 
 def build_harness(

@@ -138,7 +138,8 @@ def test_a_resumed_invocation_never_imports_the_model_runtime() -> None:
         timeout=120,
         check=True,
     )
-    report = json.loads(probe.stdout)
+    # The last line: the workflow's own log lines and metrics come before it.
+    report = json.loads(probe.stdout.strip().splitlines()[-1])
     runtime = "orderflow.processes.orders.scoring.runtime"
 
     assert report["status"] == "COMPLETED"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import CallbackError, CallbackTimeoutError
@@ -29,6 +30,7 @@ from aws_durable_execution_sdk_python.config import (
 )
 from aws_durable_execution_sdk_python.serdes import JsonSerDes
 
+from orderflow.parts import logs
 from orderflow.parts.approvals.escalation import (
     approval_chain,
     next_approver,
@@ -42,6 +44,7 @@ from orderflow.parts.approvals.steps import (
 )
 from orderflow.parts.approvals.subject import Stage, Subject, Wording
 from orderflow.parts.durable import store_retry
+from orderflow.parts.metrics import APPROVAL_WAIT, UNVERIFIED, Metric
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
@@ -142,11 +145,15 @@ class _Stage:
             try:
                 result = self._ask(approver, timeout, escalated, replaces)
             except CallbackTimeoutError:
+                self._answered("timed out")
                 approver, escalated = self._expire(approver), True
                 timeout, replaces = full, False
                 continue
             except CallbackError as e:
+                self._answered("failed", error=type(e).__name__)
                 failure = e
+            else:
+                self._answered("completed")
             decision: dict[str, Any] = {}
             if self.of_record:
                 decision = self._verify(result, approver, failed=failure is not None)
@@ -182,9 +189,23 @@ class _Stage:
         asked_whom = ", ".join(self.people[: self.asked])
         return ApprovalOutcome("timed_out", f"{asked_whom} did not decide in time")
 
+    def _answered(self, answer: str, **more: object) -> None:
+        """The ask's answer, as it came (the decision of record is verified next)."""
+        name = f"{WAIT_FOR_APPROVAL}-{self.round_no}"
+        logs.note(self.ctx, name, f"approval {answer}", answer=answer, **more)
+
+    def _position(self, approver: str) -> int:
+        """Who is asked, by position in the chain, from 1 (an address is personal)."""
+        return self.people.index(approver) + 1
+
     def _ask(self, approver: str, timeout: int, escalated: bool, replaces: bool) -> Any:
         submit = functools.partial(
             _submit,
+            {
+                "approverPosition": self._position(approver),
+                "escalated": escalated,
+                "replacesLink": replaces,
+            },
             self.deps,
             self.subject,
             self.wording,
@@ -215,8 +236,16 @@ class _Stage:
             round_no=self.round_no,
             accepted=tuple(self.accepted),
         )
+        waited: list[Metric] = []
+
+        def body() -> dict[str, Any]:
+            deps = self.deps()
+            found = verify(deps)
+            waited[:] = self._waited(deps, approver, _answer(found, failed=failed))
+            return found
+
         decision: dict[str, Any] = self.ctx.step(
-            lambda _: verify(self.deps()),
+            logs.logged(body, lambda d: self._of_record(d) | {logs.METRICS: waited}),
             name=f"{VERIFY_APPROVAL}-{self.round_no}",
             config=StepConfig(retry_strategy=store_retry()),
         )
@@ -233,15 +262,56 @@ class _Stage:
             round_no=self.round_no,
             escalate_to=escalate_to,
         )
+        to = self._position(escalate_to) if escalate_to else None
+        waited: list[Metric] = []
+
+        def body() -> None:
+            deps = self.deps()
+            waited[:] = self._waited(deps, approver, "timed_out")
+            expire(deps)
+
         self.ctx.step(
-            lambda _: expire(self.deps()),
+            logs.logged(
+                body, lambda _: {"escalatedToPosition": to, logs.METRICS: waited}
+            ),
             name=f"{EXPIRE_APPROVAL}-{self.round_no}",
             config=StepConfig(retry_strategy=store_retry()),
         )
         return escalate_to
 
+    def _waited(self, deps: ApprovalDeps, approver: str, answer: str) -> list[Metric]:
+        """How long ``approver``'s latest ask waited for ``answer`` (a metric)."""
+        if answer == UNVERIFIED:
+            return [Metric(UNVERIFIED)]
+        try:
+            asks = deps.store.list_approvals(subject_id=self.subject.subject_id)
+            asked = max(a.created_at for a in asks if a.approver == approver)
+            seconds = (deps.now() - datetime.fromisoformat(asked)).total_seconds()
+        except Exception:  # a metric never fails the step it rides on
+            return []
+        return [Metric(APPROVAL_WAIT, {"answer": answer}, max(seconds, 0), "Seconds")]
+
+    def _of_record(self, decision: dict[str, Any]) -> dict[str, object]:
+        """What ``verify-approval-<n>`` found, for its log line."""
+        fields: dict[str, object] = {"verified": decision["verified"]}
+        if decision["verified"] and "approved" in decision:
+            fields["approved"] = decision["approved"]
+        if not decision["verified"]:
+            fields["secondsLeft"] = decision["seconds_left"]
+        return fields
+
+
+def _answer(decision: dict[str, Any], *, failed: bool) -> str:
+    """The answer a verified decision gives, for the wait's metric."""
+    if not decision["verified"]:
+        return UNVERIFIED
+    if failed:
+        return "failed"
+    return "approved" if decision.get("approved") else "rejected"
+
 
 def _submit(
+    asked: dict[str, object],
     deps: Callable[[], ApprovalDeps],
     subject: Subject,
     wording: Wording,
@@ -252,10 +322,11 @@ def _submit(
     timeout_seconds: int,
     replaces: bool,
     callback_id: str,
-    _: WaitForCallbackContext,
+    submitter: WaitForCallbackContext,
 ) -> None:
     """The callback submitter: store, send the link once, mark the subject."""
-    request_approval(
+    ask = functools.partial(
+        request_approval,
         deps(),
         callback_id,
         subject=subject,
@@ -267,3 +338,4 @@ def _submit(
         timeout_seconds=timeout_seconds,
         replaces=replaces,
     )
+    logs.logged(ask, lambda _: asked)(submitter)

@@ -19,6 +19,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, StepError
 from aws_durable_execution_sdk_python.config import StepConfig
 
+from orderflow.parts import logs, recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.deps import StepDeps
 from orderflow.parts.durable import store_retry, workflow_version
@@ -48,15 +49,20 @@ def make_workflow(
     """The workflow function, bound to a factory of its dependencies."""
 
     def expense_workflow(event: Any, ctx: DurableContext) -> Result:
+        logs.plug(ctx, KIND)
         try:
             claim = ctx.step(
-                lambda _: record_claim(deps(), event),
+                logs.logged(
+                    lambda: record_claim(deps(), event),
+                    lambda c: {logs.SUBJECT: c["expense_id"]},
+                ),
                 name=ExpenseOp.RECORD_CLAIM,
                 # A bad claim fails at once; only the store's errors are retried.
                 config=StepConfig(retry_strategy=store_retry()),
             )
         except StepError as e:
             return {"status": ExpenseStatus.FAILED, "reason": e.message}
+        logs.plug(ctx, KIND, claim["expense_id"])
         outcome = collect_approvals(
             ctx,
             deps,
@@ -69,8 +75,11 @@ def make_workflow(
         detail = {"reason": outcome.reason} if outcome.reason else {}
         expense_id = claim["expense_id"]
         ctx.step(
-            lambda _: record_status(
-                deps(), expense_id, status, detail, terminal=TERMINAL
+            logs.logged(
+                lambda: record_status(
+                    deps(), expense_id, status, detail, terminal=TERMINAL
+                ),
+                lambda _: recording.ended(status.value, TERMINAL),
             ),
             name=ExpenseOp.CLOSE_CLAIM,
             config=StepConfig(retry_strategy=store_retry()),

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import StepError
 
-from orderflow.parts import parcels
+from orderflow.parts import logs, parcels
 from orderflow.parts.durable import compensation_retry, store_retry
-from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
+from orderflow.parts.metrics import REPAIRS, Metric
+from orderflow.parts.saga import Action, SagaStep, refunded, run_saga, step_config
 from orderflow.processes.orders import reconciliation
 from orderflow.processes.orders.deps import Deps
 from orderflow.processes.orders.fulfilment import FULFILMENT, call_provider
@@ -42,7 +43,8 @@ def fulfil(
     """
 
     def action(op: Op) -> Action:
-        return Action(op, lambda: call_provider(deps(), op, order))
+        refund = op is Op.REFUND_PAYMENT
+        return Action(op, lambda: call_provider(deps(), op, order), refunds=refund)
 
     steps = [SagaStep(action(do), action(undo)) for do, undo in FULFILMENT]
     outcome = run_saga(ctx, steps)
@@ -99,13 +101,40 @@ def check_books(
 ) -> dict[str, Any]:
     """Read the ledger and compare it with the order, as a step."""
     result: dict[str, Any] = ctx.step(
-        lambda _: reconciliation.reconcile(
-            deps(), order, delivery, may_reship=may_reship
+        logs.logged(
+            lambda: reconciliation.reconcile(
+                deps(), order, delivery, may_reship=may_reship
+            ),
+            _reconciled,
         ),
         name=op,
         config=step_config(store_retry()),
     )
     return result
+
+
+def _reconciled(books: dict[str, Any]) -> dict[str, object]:
+    """The reconciliation's outcome, for its log line."""
+    return {
+        "ok": books["ok"],
+        "problems": len(books["problems"]),
+        "repairs": [r["op"] for r in books["repairs"]],
+        "anomalies": [a["kind"] for a in books["anomalies"]],
+        "capturedCents": books["captured_cents"],
+        "refundedCents": books["refunded_cents"],
+    }
+
+
+def _repaired(done: dict[str, Any]) -> dict[str, object]:
+    """What a repair did, for its log line, and its metrics."""
+    measured = [Metric(REPAIRS)]
+    if done["op"] == Op.REFUND_DIFFERENCE:
+        measured += refunded(int(done["amount_cents"]))
+    return {
+        "repair": done["op"],
+        "amountCents": done["amount_cents"],
+        logs.METRICS: measured,
+    }
 
 
 def run_repairs(
@@ -120,7 +149,10 @@ def run_repairs(
         try:
             done.append(
                 ctx.step(
-                    lambda _, p=plan: reconciliation.repair(deps(), order, p),  # type: ignore[misc]
+                    logs.logged(
+                        lambda p=plan: reconciliation.repair(deps(), order, p),  # type: ignore[misc]
+                        _repaired,
+                    ),
                     name=plan["op"],
                     config=step_config(compensation_retry()),
                 )
@@ -139,7 +171,10 @@ def raise_alerts(
     """Record the alerts (keyed, so a retry raises none twice), as one step."""
     if alerts:
         ctx.step(
-            lambda _: reconciliation.raise_alerts(deps(), order_id, alerts),
+            logs.logged(
+                lambda: reconciliation.raise_alerts(deps(), order_id, alerts),
+                lambda _: logs.alerted(alerts),
+            ),
             name=Op.RAISE_ALERTS,
             config=step_config(store_retry()),
         )

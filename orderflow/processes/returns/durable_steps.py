@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orderflow.parts import parcels
+from orderflow.parts import logs, parcels
 from orderflow.parts.durable import store_retry
 from orderflow.parts.saga import step_config
 from orderflow.processes.returns import steps
@@ -44,7 +44,10 @@ def check_books(
 ) -> tuple[ReturnStatus, dict[str, Any]]:
     """Check the order's books after the refund (a step); alert on a mismatch."""
     books: dict[str, Any] = ctx.step(
-        lambda _: steps.check_order_books(deps(), checked),
+        logs.logged(
+            lambda: steps.check_order_books(deps(), checked),
+            lambda b: {"ok": b["ok"], "refundedCents": b["refunded_cents"]},
+        ),
         name=ReturnOp.CHECK_ORDER_BOOKS,
         config=step_config(store_retry()),
     )
@@ -73,7 +76,10 @@ def raise_alerts(
 ) -> None:
     """Record the alerts (keyed, so a retry raises none twice), as one step."""
     ctx.step(
-        lambda _: steps.raise_alerts(deps(), return_id, alerts),
+        logs.logged(
+            lambda: steps.raise_alerts(deps(), return_id, alerts),
+            lambda _: logs.alerted(alerts),
+        ),
         name=ReturnOp.RAISE_ALERTS,
         config=step_config(store_retry()),
     )

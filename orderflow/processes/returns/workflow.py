@@ -28,7 +28,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, StepError
 from aws_durable_execution_sdk_python.config import StepConfig
 
-from orderflow.parts import recording
+from orderflow.parts import logs, recording
 from orderflow.parts.approvals.flow import collect_approvals
 from orderflow.parts.durable import (
     no_retry,
@@ -36,7 +36,15 @@ from orderflow.parts.durable import (
     store_retry,
     workflow_version,
 )
-from orderflow.parts.saga import Action, SagaStep, run_saga, step_config
+from orderflow.parts.metrics import SUBJECTS_ROUTED, Metric
+from orderflow.parts.saga import (
+    Action,
+    SagaStep,
+    answered,
+    compensated,
+    run_saga,
+    step_config,
+)
 from orderflow.processes.returns import durable_steps as durable
 from orderflow.processes.returns import steps
 from orderflow.processes.returns.approval import WORDING, return_stages, return_subject
@@ -55,14 +63,16 @@ def make_workflow(deps: DepsFactory) -> Callable[[Any, DurableContext], Result]:
     """The workflow function, bound to a factory of its dependencies."""
 
     def return_workflow(event: Any, ctx: DurableContext) -> Result:
+        logs.plug(ctx, PROCESS.kind)
         try:
             checked: Result = ctx.step(
-                lambda _: steps.validate_return(deps(), event),
+                logs.logged(lambda: steps.validate_return(deps(), event), _routed),
                 name=ReturnOp.VALIDATE_RETURN,
                 config=StepConfig(retry_strategy=no_retry()),
             )
         except StepError as e:
             return {"status": ReturnStatus.FAILED, "reason": e.message}
+        logs.plug(ctx, PROCESS.kind, checked["return_id"])
         record = functools.partial(
             recording.record, ctx, deps, PROCESS, checked["return_id"]
         )
@@ -83,7 +93,7 @@ def make_workflow(deps: DepsFactory) -> Callable[[Any, DurableContext], Result]:
                 return record(*refused)
         try:
             label = ctx.step(
-                lambda _: steps.create_label(deps(), checked),
+                logs.logged(lambda: steps.create_label(deps(), checked), answered),
                 name=ReturnOp.CREATE_RETURN_LABEL,
                 config=step_config(provider_retry()),
             )
@@ -105,6 +115,23 @@ def make_workflow(deps: DepsFactory) -> Callable[[Any, DurableContext], Result]:
     return return_workflow
 
 
+def _routed(checked: Result) -> dict[str, object]:
+    """What ``validate-return`` decided, for its log line: the route and why."""
+    return {
+        logs.SUBJECT: checked["return_id"],
+        "route": checked["route"],
+        "score": checked.get("risk", {}).get("score"),
+        "refundCents": checked.get("refund_cents"),
+        "workflowVersion": checked.get("workflow_version", 1),
+        logs.METRICS: [Metric(SUBJECTS_ROUTED, {"route": checked["route"]})],
+    }
+
+
+def _released(released: dict[str, int]) -> dict[str, object]:
+    """Units given back, for the step's log line."""
+    return {"releasedUnits": sum(released.values())}
+
+
 def _give_back(
     ctx: DurableContext,
     deps: DepsFactory,
@@ -114,7 +141,7 @@ def _give_back(
 ) -> Outcome:
     """Release the return's units (it ends without a refund), then end it."""
     ctx.step(
-        lambda _: steps.release(deps(), checked),
+        logs.logged(lambda: steps.release(deps(), checked), _released),
         name=ReturnOp.RELEASE_UNITS,
         config=step_config(store_retry()),
     )
@@ -151,7 +178,7 @@ def _no_parcel(
 ) -> Outcome:
     """No parcel by the deadline: void the label, give the units back, cancel."""
     voided = ctx.step(
-        lambda _: steps.void_label(deps(), checked),
+        logs.logged(lambda: steps.void_label(deps(), checked), compensated),
         name=ReturnOp.VOID_RETURN_LABEL,
         config=step_config(provider_retry()),
     )
@@ -182,7 +209,9 @@ def _refund_and_restock(
         ),
         SagaStep(
             Action(
-                ReturnOp.REFUND_PAYMENT, lambda: steps.refund(deps(), event, damaged)
+                ReturnOp.REFUND_PAYMENT,
+                lambda: steps.refund(deps(), event, damaged),
+                refunds=True,
             ),
             Action(ReturnOp.CHECK_REFUND, lambda: steps.check_refund(deps(), checked)),
         ),
