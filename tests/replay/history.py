@@ -17,6 +17,7 @@ names its recorded paths). Two execution stores for the runner:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -30,10 +31,14 @@ from aws_durable_execution_sdk_python_testing.stores.memory import (
 )
 from aws_durable_execution_sdk_python_testing.token import CallbackToken
 
+from orderflow.parts.approvals.flow import VERIFY_APPROVAL
+
 HISTORIES = Path(__file__).parent / "histories"
 SDK = "aws-durable-execution-sdk-python"
 _VOLATILE = ("StartTimestamp", "EndTimestamp")
 _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CANCELLED"}
+# verify-approval-<n>'s result: "key": the approval_key of the claim it counted.
+_CLAIM_KEY = re.compile(r'("key":\{"t":"s","v":")[0-9a-f]{32}(")')
 _DETAIL_TIMES = {
     "StepDetails": "NextAttemptTimestamp",
     "WaitDetails": "ScheduledEndTimestamp",
@@ -54,6 +59,10 @@ def to_json(operations: list[Operation]) -> list[dict[str, Any]]:
                 data[details][stamp] = "<due>"
         if "CallbackDetails" in data:
             data["CallbackDetails"]["CallbackId"] = "<callback id>"
+        result = data.get("StepDetails", {}).get("Result")
+        if str(op.name).startswith(VERIFY_APPROVAL) and result:
+            # The claim's key hashes its callback id, which embeds the ARN.
+            data["StepDetails"]["Result"] = _CLAIM_KEY.sub(r"\1<claim key>\2", result)
         out.append(data)
     return out
 
