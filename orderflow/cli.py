@@ -527,10 +527,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here
         return code
     except CliError as e:
         print(f"orderflow: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): end quietly, as Unix tools do.
+        # Python flushes stdout again at exit: point it where nothing breaks.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -21,9 +21,22 @@ from orderflow.parts.nesting import TOO_DEEP, too_deep
 from orderflow.parts.text import UnshowableTextError, checked, refused_pattern
 
 M = TypeVar("M", bound=BaseModel)
+# What each pattern a model uses allows, in words: a refusal says this, not
+# pydantic's "String should match pattern '...'".
+PATTERN_WORDS: dict[str, str] = {}
+
+
+def worded(pattern: str, words: str) -> str:
+    """``pattern``, with what it allows in words for the refusals that name it."""
+    PATTERN_WORDS[pattern] = words
+    return pattern
+
+
 # Execution names allow letters, digits, '-' and '_', up to 64 characters; a
 # subject's id names its durable execution, so it obeys the same rule.
-SUBJECT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+SUBJECT_ID_PATTERN = worded(
+    r"^[A-Za-z0-9_-]{1,64}$", "1 to 64 letters, digits, dashes or underscores"
+)
 
 
 def _validator(multiline: bool) -> Any:
@@ -77,6 +90,10 @@ def field_problems(error: ValidationError) -> list[FieldProblem]:
         if detail["type"] == "enum":
             expected = detail.get("ctx", {}).get("expected", "")
             message = f"must be one of {expected}"
+        elif detail["type"] == "string_pattern_mismatch":
+            pattern = str(detail.get("ctx", {}).get("pattern", ""))
+            if pattern in PATTERN_WORDS:
+                message = f"must be {PATTERN_WORDS[pattern]}"
         problems.append(FieldProblem(path, message))
     return problems
 

@@ -8,7 +8,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderflow.domain.errors import InvalidInputError
-from orderflow.parts.validation import SUBJECT_ID_PATTERN, OneLine, parse_body
+from orderflow.parts.validation import (
+    SUBJECT_ID_PATTERN,
+    OneLine,
+    parse_body,
+    worded,
+)
 
 KIND = "expense"
 
@@ -33,6 +38,10 @@ TERMINAL = frozenset(
     }
 )
 
+
+CURRENCY_PATTERN = worded(
+    r"^[A-Z]{3}$", "a three-letter currency code in capitals (ISO 4217), such as EUR"
+)
 
 # The version a new execution starts with (record-claim's result records it;
 # older executions have none and are version 1). Version 2 added one
@@ -63,7 +72,7 @@ class ExpenseClaim(BaseModel):
     expense_id: Annotated[str, Field(pattern=SUBJECT_ID_PATTERN)]
     employee_id: Annotated[str, Field(pattern=SUBJECT_ID_PATTERN)]
     amount_cents: Annotated[int, Field(gt=0, le=10_000_000, strict=True)]
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # ISO 4217
+    currency: Annotated[str, Field(pattern=CURRENCY_PATTERN)]
     description: Annotated[OneLine, Field(min_length=1, max_length=200)]
 
 

@@ -31,10 +31,20 @@ from orderflow.parts.validation import (
     SUBJECT_ID_PATTERN,
     OneLine,
     parse_body,
+    worded,
 )
 
 ORDER_ID_PATTERN = SUBJECT_ID_PATTERN  # the order id names its execution
-COUNTRY_PATTERN = r"^[A-Z]{2}$"
+COUNTRY_PATTERN = worded(
+    r"^[A-Z]{2}$", "a two-letter country code in capitals (ISO 3166-1), such as US"
+)
+SKU_PATTERN = worded(
+    r"^[A-Z0-9][A-Z0-9-]{0,39}$",
+    "1 to 40 capital letters, digits or dashes, not starting with a dash",
+)
+EMAIL_PATTERN = worded(
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an email address, such as ana@example.com"
+)
 MAX_LINE_ITEMS = 100
 MAX_QUANTITY = 1_000
 MAX_UNIT_PRICE = Decimal("100000")
@@ -100,7 +110,7 @@ class Customer(_Strict):
     customer_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
     email: Annotated[
         str,
-        Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+        Field(pattern=EMAIL_PATTERN, max_length=254),
         ONE_LINE_CHECK,
     ]
     account_age_days: Annotated[int, Field(ge=0, le=36_500, strict=True)]
@@ -116,7 +126,7 @@ class Customer(_Strict):
 class LineItem(_Strict):
     """One SKU, how many, at what unit price."""
 
-    sku: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    sku: Annotated[str, Field(pattern=SKU_PATTERN)]
     quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
     unit_price: Money
     list_price: Money | None = _optional(

@@ -15,12 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orderflow.domain.errors import InvalidInputError
 from orderflow.parts.validation import MultiLine, parse_body
-from orderflow.processes.orders.order import MAX_QUANTITY, ORDER_ID_PATTERN
+from orderflow.processes.orders.order import (
+    MAX_QUANTITY,
+    ORDER_ID_PATTERN,
+    SKU_PATTERN,
+)
 
 # The return id becomes the execution name, so it obeys the order id's rule.
 RETURN_ID_PATTERN = ORDER_ID_PATTERN
-# The same rule as the order's LineItem.sku: a return names SKUs of an order.
-SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,39}$"
+# SKU_PATTERN: the order's LineItem.sku rule, as a return names SKUs of an order.
 MAX_RETURN_LINES = 100
 MAX_COMMENT_LENGTH = 1_000
 
