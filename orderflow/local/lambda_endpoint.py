@@ -417,22 +417,8 @@ class LambdaEndpoint:
 
     def _started_unrecorded(self, spec: FunctionSpec, name: str) -> str | None:
         """The emulator's execution called ``name``, started before a crash."""
-        query = urlencode({"DurableExecutionName": name})
-        status, _, answer = self.forward(
-            "GET",
-            f"/2025-12-01/functions/{quote(spec.logical_id)}/durable-executions"
-            f"?{query}",
-            {},
-            b"",
-        )
-        if status != 200:
-            raise LambdaApiError(
-                502, "ServiceException", answer.decode(errors="replace")
-            )
-        for execution in json.loads(answer).get("DurableExecutions", []):
-            if execution.get("DurableExecutionName") == name:
-                return str(execution["DurableExecutionArn"])
-        return None
+        found = self.executions_of(spec, {"DurableExecutionName": [name]})
+        return str(found[0]["DurableExecutionArn"]) if found else None
 
     def invoked_as(
         self, *, function: str | None = None, arn: str | None = None
